@@ -1,0 +1,80 @@
+/**
+ * Argument parsing and the error conventions every `dph` command shares:
+ * usage errors → `dph: <message>` and exit 2; failures → `dph: <message>` and exit 1.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {
+	override name = 'UsageError';
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface CliCommand {
+	name: string;
+	summary: string;
+	usage: string;
+	/** Extra help text after the usage line. */
+	help?: string;
+	options: Options;
+	run(args: ParsedArgs, io: CliIO): Promise<number>;
+}
+
+export interface ParsedArgs {
+	values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+	positionals: string[];
+}
+
+export interface CliIO {
+	stdout: (s: string) => void;
+	stderr: (s: string) => void;
+	/** True when stderr is a terminal, so progress bars may redraw in place. */
+	isTTY: boolean;
+}
+
+export function parse(cmd: CliCommand, argv: string[]): ParsedArgs {
+	try {
+		const { values, positionals } = parseArgs({
+			args: argv,
+			options: { help: { type: 'boolean', short: 'h' }, ...cmd.options },
+			allowPositionals: true,
+			strict: true,
+		});
+		return { values: values as ParsedArgs['values'], positionals };
+	} catch (e) {
+		throw new UsageError(`${cmd.name}: ${(e as Error).message.replace(/^.*?: /, '')}`);
+	}
+}
+
+export function str(args: ParsedArgs, key: string): string | undefined {
+	const v = args.values[key];
+	return typeof v === 'string' ? v : undefined;
+}
+
+export function flag(args: ParsedArgs, key: string): boolean {
+	return args.values[key] === true;
+}
+
+/** A finite number from an option, or a usage error naming the option. */
+export function num(args: ParsedArgs, key: string, fallback?: number): number | undefined {
+	const v = str(args, key);
+	if (v === undefined) return fallback;
+	const n = Number(v);
+	if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${key} must be a number, got "${v}"`);
+	return n;
+}
+
+export function formatHelp(cmd: CliCommand): string {
+	const lines = [`Usage: ${cmd.usage}`, '', cmd.summary];
+	if (cmd.help) lines.push('', cmd.help.trimEnd());
+	const opts = Object.entries(cmd.options);
+	if (!cmd.help && opts.length) {
+		lines.push('', 'Options:');
+		for (const [name, o] of opts) {
+			const short = o.short ? `-${o.short}, ` : '    ';
+			lines.push(`  ${short}--${name}${o.type === 'string' ? ' <value>' : ''}`);
+		}
+		lines.push('  -h, --help');
+	}
+	return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,331 @@
+/**
+ * The one place that initialises tfjs. Same API in a page, a Web Worker and Node.
+ *
+ * Order: WebGPU (adapter's maximum buffer sizes) → wasm → cpu. The report says which backend we got, which
+ * adapter, and why every backend before it was skipped, so a user on a laptop without WebGPU sees the reason
+ * instead of a silent slowdown. A lost GPU device is reported and we fall back to the next backend.
+ */
+import type * as TF from '@tensorflow/tfjs';
+
+export type TF = typeof TF;
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+export const BACKENDS: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
+export type Environment = 'browser' | 'worker' | 'node';
+
+export interface AdapterDescription {
+	vendor: string;
+	architecture: string;
+	device: string;
+	description: string;
+	isFallbackAdapter: boolean;
+	maxBufferSize: number;
+	maxStorageBufferBindingSize: number;
+}
+
+export interface BackendReport {
+	backend: BackendName;
+	/** Short human label for badges, e.g. "WebGPU · SwiftShader". */
+	label: string;
+	environment: Environment;
+	adapter: AdapterDescription | null;
+	/** Backends tried before the one we got, with the reason each was not used. */
+	skipped: { backend: BackendName; reason: string }[];
+	/** Set when this report follows a lost GPU device. */
+	deviceLost?: { reason: string; message: string };
+}
+
+export interface InitOptions {
+	/** Backends to try, in order. Default: webgpu, wasm, cpu. A single name means "this one or fail". */
+	prefer?: BackendName | readonly BackendName[];
+	/** Where the tfjs wasm binaries are served (browser/worker). Default: `/tfjs-wasm/` on this origin. */
+	wasmPaths?: string;
+	/** Called after a lost GPU device made us switch backend (tensors on the old backend are gone). */
+	onDeviceLost?: (report: BackendReport) => void;
+}
+
+export function detectEnvironment(): Environment {
+	const g = globalThis as { window?: unknown; WorkerGlobalScope?: unknown; process?: { versions?: { node?: string } } };
+	if (typeof g.WorkerGlobalScope !== 'undefined') return 'worker';
+	if (typeof g.window !== 'undefined') return 'browser';
+	if (g.process?.versions?.node) return 'node';
+	return 'browser';
+}
+
+let tfPromise: Promise<TF> | null = null;
+let current: BackendReport | null = null;
+let currentDevice: GPUDevice | null = null;
+let initPromise: Promise<BackendReport> | null = null;
+
+/**
+ * In Node, WebGPU comes from Dawn (npm `webgpu`). tfjs-backend-webgpu only registers itself when
+ * `navigator.gpu` exists at import time, so this must run before tfjs is imported.
+ */
+async function installNodeWebGPU(): Promise<string | null> {
+	const g = globalThis as { navigator?: { gpu?: GPU }; process?: { env: Record<string, string | undefined> } };
+	if (g.navigator?.gpu) return null;
+	const env = g.process?.env;
+	// Debian's chromium ships a SwiftShader Vulkan ICD; Mesa's lavapipe does not work with Dawn here.
+	const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+	if (env && !env.VK_ICD_FILENAMES) {
+		const fs = await import(/* @vite-ignore */ 'node:fs');
+		if (fs.existsSync(icd)) env.VK_ICD_FILENAMES = icd;
+	}
+	try {
+		const specifier = 'webgpu';
+		const mod = (await import(/* @vite-ignore */ specifier)) as {
+			create: (flags: string[]) => GPU;
+			globals: Record<string, unknown>;
+		};
+		Object.assign(globalThis, mod.globals);
+		const gpu = mod.create([]);
+		const nav = g.navigator ?? {};
+		Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, writable: true });
+		if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
+		return null;
+	} catch (e) {
+		return `the npm package "webgpu" (Dawn for Node) could not be loaded: ${(e as Error).message}`;
+	}
+}
+
+/** Lazily import tfjs (never at module load, so server-side rendering never touches it). */
+export function loadTf(): Promise<TF> {
+	if (!tfPromise) {
+		tfPromise = (async () => {
+			let nodeGpuError: string | null = null;
+			if (detectEnvironment() === 'node') nodeGpuError = await installNodeWebGPU();
+			const tf = await import('@tensorflow/tfjs');
+			// PROD silences tfjs' console banner in Node ("install tfjs-node"); we report backend choice ourselves.
+			if (detectEnvironment() === 'node') tf.env().set('PROD', true);
+			if (!nodeGpuError && (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu) {
+				await import('@tensorflow/tfjs-backend-webgpu');
+			}
+			await import('@tensorflow/tfjs-backend-wasm');
+			nodeGpuErrorMessage = nodeGpuError;
+			return tf;
+		})();
+	}
+	return tfPromise;
+}
+let nodeGpuErrorMessage: string | null = null;
+
+function errMessage(e: unknown): string {
+	return e instanceof Error ? e.message : String(e);
+}
+
+async function webgpuFactory(tf: TF, onLost: (info: GPUDeviceLostInfo) => void) {
+	const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+	if (!gpu) throw new Error('navigator.gpu is missing: this browser has no WebGPU (or it is disabled)');
+	// powerPreference left unset: a fallback adapter (SwiftShader) is only offered to plain requests.
+	const adapter = await gpu.requestAdapter();
+	if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned no adapter (no usable GPU driver)');
+	const L = adapter.limits;
+	const requiredFeatures: GPUFeatureName[] = [];
+	if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+	const device = await adapter.requestDevice({
+		requiredFeatures,
+		requiredLimits: {
+			// Ask for everything the adapter can give: big checkpoints need big buffers.
+			maxBufferSize: L.maxBufferSize,
+			maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
+			maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
+			maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
+			maxComputeWorkgroupSizeX: L.maxComputeWorkgroupSizeX,
+			maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
+		},
+	});
+	const info = adapter.info;
+	const isFallbackAdapter = Boolean(
+		(info as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+			(adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+	);
+	const description: AdapterDescription = {
+		vendor: info.vendor ?? '',
+		architecture: info.architecture ?? '',
+		device: info.device ?? '',
+		description: info.description ?? '',
+		isFallbackAdapter,
+		maxBufferSize: device.limits.maxBufferSize,
+		maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+	};
+	device.lost.then(onLost);
+	const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+	return { backend: new WebGPUBackend(device, info), device, description };
+}
+
+/** "SwiftShader", "NVIDIA H100", … from whatever the adapter chose to tell. */
+export function adapterLabel(a: AdapterDescription): string {
+	const text = [a.description, a.device, a.architecture, a.vendor].find((s) => s && s.trim()) ?? 'unknown adapter';
+	if (/swiftshader/i.test(`${a.description} ${a.vendor} ${a.architecture} ${a.device}`)) return 'SwiftShader';
+	return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+function labelFor(backend: BackendName, adapter: AdapterDescription | null): string {
+	if (backend === 'webgpu') return `WebGPU · ${adapter ? adapterLabel(adapter) : 'unknown adapter'}`;
+	return backend === 'wasm' ? 'WebAssembly' : 'CPU (JavaScript)';
+}
+
+function defaultWasmPaths(): string | undefined {
+	const loc = (globalThis as { location?: { href: string } }).location;
+	return loc ? new URL('/tfjs-wasm/', loc.href).href : undefined;
+}
+
+async function tryBackend(
+	tf: TF,
+	name: BackendName,
+	opts: InitOptions,
+	handleLost: (info: GPUDeviceLostInfo) => void,
+): Promise<AdapterDescription | null> {
+	if (name === 'webgpu') {
+		if (nodeGpuErrorMessage) throw new Error(nodeGpuErrorMessage);
+		let desc: AdapterDescription | null = null;
+		// Re-register with our own factory: tfjs' default asks for a high-performance adapter, which hides the
+		// software fallback adapter, and it does not expose the device, which we need to watch for loss.
+		if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+		tf.registerBackend('webgpu', async () => {
+			try {
+				const made = await webgpuFactory(tf, handleLost);
+				currentDevice = made.device;
+				desc = made.description;
+				return made.backend;
+			} catch (e) {
+				lastFactoryError = errMessage(e);
+				throw e;
+			}
+		});
+		const ok = await tf.setBackend('webgpu');
+		if (!ok) throw new Error(lastFactoryError ?? 'tf.setBackend("webgpu") failed');
+		await tf.ready();
+		return desc;
+	}
+	if (name === 'wasm') {
+		const wasm = await import('@tensorflow/tfjs-backend-wasm');
+		const paths = opts.wasmPaths ?? (detectEnvironment() === 'node' ? undefined : defaultWasmPaths());
+		if (paths) wasm.setWasmPaths(paths);
+	}
+	const ok = await tf.setBackend(name);
+	if (!ok) throw new Error(lastFactoryError ?? `tf.setBackend("${name}") failed`);
+	await tf.ready();
+	return null;
+}
+let lastFactoryError: string | null = null;
+
+async function selectBackend(tf: TF, order: readonly BackendName[], opts: InitOptions, skipped: BackendReport['skipped']) {
+	const handleLost = (info: GPUDeviceLostInfo) => {
+		// "destroyed" comes from our own dispose(); anything else is a real loss (driver reset, OOM, sleep).
+		if (!current || current.backend !== 'webgpu' || (info.reason === 'destroyed' && !simulatingLoss)) return;
+		simulatingLoss = false;
+		const lost = { reason: String(info.reason ?? 'unknown'), message: info.message || 'GPU device lost' };
+		const rest = order.filter((b) => b !== 'webgpu');
+		const fallback = rest.length ? rest : (['wasm', 'cpu'] as BackendName[]);
+		currentDevice = null;
+		try {
+			tf.removeBackend('webgpu');
+		} catch {
+			// Already torn down by tfjs.
+		}
+		const prior = current;
+		initPromise = (async () => {
+			const skippedAfterLoss = [{ backend: 'webgpu' as BackendName, reason: `GPU device lost: ${lost.message}` }];
+			const report = await selectBackend(tf, fallback, opts, skippedAfterLoss);
+			report.deviceLost = lost;
+			current = report;
+			opts.onDeviceLost?.(report);
+			for (const l of lostListeners) l(report, prior);
+			return report;
+		})();
+	};
+	for (const name of order) {
+		lastFactoryError = null;
+		try {
+			const adapter = await tryBackend(tf, name, opts, handleLost);
+			return { backend: name, label: labelFor(name, adapter), environment: detectEnvironment(), adapter, skipped } as BackendReport;
+		} catch (e) {
+			skipped.push({ backend: name, reason: errMessage(e) });
+		}
+	}
+	throw new BackendError(
+		`No tfjs backend could start (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}). ` +
+			'Use a browser with WebGPU or WebAssembly, or pass --backend cpu.',
+		skipped,
+	);
+}
+
+export class BackendError extends Error {
+	constructor(
+		message: string,
+		readonly skipped: BackendReport['skipped'],
+	) {
+		super(message);
+		this.name = 'BackendError';
+	}
+}
+
+type LostListener = (now: BackendReport, before: BackendReport) => void;
+const lostListeners = new Set<LostListener>();
+let simulatingLoss = false;
+
+/** Subscribe to backend switches caused by a lost GPU device; returns an unsubscribe function. */
+export function onDeviceLost(fn: LostListener): () => void {
+	lostListeners.add(fn);
+	return () => lostListeners.delete(fn);
+}
+
+function normaliseOrder(prefer: InitOptions['prefer']): readonly BackendName[] {
+	if (!prefer) return BACKENDS;
+	const list = typeof prefer === 'string' ? [prefer] : prefer;
+	for (const b of list) {
+		if (!BACKENDS.includes(b)) throw new BackendError(`Unknown backend "${b}"; valid: ${BACKENDS.join(', ')}`, []);
+	}
+	return list;
+}
+
+/**
+ * Initialise tfjs once and return the report. A second call with a different preference switches backend.
+ */
+export async function initBackend(opts: InitOptions = {}): Promise<BackendReport> {
+	const order = normaliseOrder(opts.prefer);
+	const tf = await loadTf();
+	if (initPromise) {
+		const r = await initPromise.catch(() => null);
+		if (r && r.backend === order[0]) return r;
+		if (r && !opts.prefer) return r;
+	}
+	initPromise = (async () => {
+		const skipped: BackendReport['skipped'] = [];
+		current = await selectBackend(tf, order, opts, skipped);
+		return current;
+	})();
+	try {
+		return await initPromise;
+	} catch (e) {
+		initPromise = null;
+		throw e;
+	}
+}
+
+/** The tfjs module, after initBackend(). */
+export async function getTf(): Promise<TF> {
+	if (!initPromise) await initBackend();
+	return loadTf();
+}
+
+export function currentBackend(): BackendReport | null {
+	return current;
+}
+
+/**
+ * Destroy the GPU device as a driver reset would. Used by tests and by the diagnostics panel to show that a
+ * lost device is reported and work continues on the fallback backend.
+ */
+export async function simulateDeviceLoss(): Promise<BackendReport> {
+	if (!currentDevice || current?.backend !== 'webgpu') throw new Error('No WebGPU device is active');
+	simulatingLoss = true;
+	const waitForSwitch = new Promise<BackendReport>((resolve) => {
+		const off = onDeviceLost((now) => {
+			off();
+			resolve(now);
+		});
+	});
+	currentDevice.destroy();
+	return waitForSwitch;
+}
