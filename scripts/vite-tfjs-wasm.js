@@ -5,7 +5,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-export const TFJS_WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+export const TFJS_WASM_FILES = [
+	'tfjs-backend-wasm.wasm',
+	'tfjs-backend-wasm-simd.wasm',
+	'tfjs-backend-wasm-threaded-simd.wasm',
+];
 
 function wasmDir() {
 	return join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');

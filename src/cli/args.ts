@@ -2,7 +2,7 @@
  * Argument parsing and the error conventions every `dph` command shares:
  * usage errors → `dph: <message>` and exit 2; failures → `dph: <message>` and exit 1.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 export class UsageError extends Error {
 	override name = 'UsageError';

@@ -1,4 +1,4 @@
-import { type BackendName, BACKENDS, initBackend } from '../../lib/dph/backend.ts';
+import { BACKENDS, type BackendName, initBackend } from '../../lib/dph/backend.ts';
 import { runSelfTest } from '../../lib/dph/selftest.ts';
 import { type CliCommand, flag, num, str, UsageError } from '../args.ts';
 
@@ -29,7 +29,8 @@ export const backendCommand: CliCommand = {
 						backend: report.backend,
 						steps,
 						onStep: (s) => {
-							if (!flag(args, 'json')) io.stderr(`  step ${s.step}/${steps}  loss ${s.loss.toFixed(4)}  ${s.ms.toFixed(0)} ms\n`);
+							if (!flag(args, 'json'))
+								io.stderr(`  step ${s.step}/${steps}  loss ${s.loss.toFixed(4)}  ${s.ms.toFixed(0)} ms\n`);
 						},
 					})
 				: undefined;

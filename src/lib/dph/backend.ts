@@ -5,9 +5,9 @@
  * adapter, and why every backend before it was skipped, so a user on a laptop without WebGPU sees the reason
  * instead of a silent slowdown. A lost GPU device is reported and we fall back to the next backend.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as tfjs from '@tensorflow/tfjs';
 
-export type TF = typeof TF;
+export type TF = typeof tfjs;
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
 export type Environment = 'browser' | 'worker' | 'node';
@@ -80,7 +80,8 @@ async function installNodeWebGPU(): Promise<string | null> {
 		const gpu = mod.create([]);
 		const nav = g.navigator ?? {};
 		Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, writable: true });
-		if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
+		if (!g.navigator)
+			Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
 		return null;
 	} catch (e) {
 		return `the npm package "webgpu" (Dawn for Node) could not be loaded: ${(e as Error).message}`;
@@ -112,7 +113,7 @@ function errMessage(e: unknown): string {
 	return e instanceof Error ? e.message : String(e);
 }
 
-async function webgpuFactory(tf: TF, onLost: (info: GPUDeviceLostInfo) => void) {
+async function webgpuFactory(onLost: (info: GPUDeviceLostInfo) => void) {
 	const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
 	if (!gpu) throw new Error('navigator.gpu is missing: this browser has no WebGPU (or it is disabled)');
 	// powerPreference left unset: a fallback adapter (SwiftShader) is only offered to plain requests.
@@ -154,7 +155,7 @@ async function webgpuFactory(tf: TF, onLost: (info: GPUDeviceLostInfo) => void) 
 
 /** "SwiftShader", "NVIDIA H100", … from whatever the adapter chose to tell. */
 export function adapterLabel(a: AdapterDescription): string {
-	const text = [a.description, a.device, a.architecture, a.vendor].find((s) => s && s.trim()) ?? 'unknown adapter';
+	const text = [a.description, a.device, a.architecture, a.vendor].find((s) => s?.trim()) ?? 'unknown adapter';
 	if (/swiftshader/i.test(`${a.description} ${a.vendor} ${a.architecture} ${a.device}`)) return 'SwiftShader';
 	return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
@@ -183,7 +184,7 @@ async function tryBackend(
 		if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
 		tf.registerBackend('webgpu', async () => {
 			try {
-				const made = await webgpuFactory(tf, handleLost);
+				const made = await webgpuFactory(handleLost);
 				currentDevice = made.device;
 				desc = made.description;
 				return made.backend;
@@ -209,10 +210,15 @@ async function tryBackend(
 }
 let lastFactoryError: string | null = null;
 
-async function selectBackend(tf: TF, order: readonly BackendName[], opts: InitOptions, skipped: BackendReport['skipped']) {
+async function selectBackend(
+	tf: TF,
+	order: readonly BackendName[],
+	opts: InitOptions,
+	skipped: BackendReport['skipped'],
+) {
 	const handleLost = (info: GPUDeviceLostInfo) => {
 		// "destroyed" comes from our own dispose(); anything else is a real loss (driver reset, OOM, sleep).
-		if (!current || current.backend !== 'webgpu' || (info.reason === 'destroyed' && !simulatingLoss)) return;
+		if (current?.backend !== 'webgpu' || (info.reason === 'destroyed' && !simulatingLoss)) return;
 		simulatingLoss = false;
 		const lost = { reason: String(info.reason ?? 'unknown'), message: info.message || 'GPU device lost' };
 		const rest = order.filter((b) => b !== 'webgpu');
@@ -238,7 +244,13 @@ async function selectBackend(tf: TF, order: readonly BackendName[], opts: InitOp
 		lastFactoryError = null;
 		try {
 			const adapter = await tryBackend(tf, name, opts, handleLost);
-			return { backend: name, label: labelFor(name, adapter), environment: detectEnvironment(), adapter, skipped } as BackendReport;
+			return {
+				backend: name,
+				label: labelFor(name, adapter),
+				environment: detectEnvironment(),
+				adapter,
+				skipped,
+			} as BackendReport;
 		} catch (e) {
 			skipped.push({ backend: name, reason: errMessage(e) });
 		}

@@ -20,7 +20,9 @@ describe('tfjs 4.22 bugs we route around', () => {
 		const xs = [-1e4, -30, -2, -0.5, 0, 0.5, 2, 30, 1e4];
 		const x = tf.tensor1d(xs);
 		const v = logSigmoid(tf, x).dataSync();
-		const g = tf.grad((t: tf.Tensor) => tf.sum(logSigmoid(tf, tf.mul(t, 1))))(x).dataSync();
+		const g = tf
+			.grad((t: tf.Tensor) => tf.sum(logSigmoid(tf, tf.mul(t, 1))))(x)
+			.dataSync();
 		xs.forEach((xi, i) => {
 			const ref = xi < 0 ? xi - Math.log1p(Math.exp(xi)) : -Math.log1p(Math.exp(-xi));
 			expect(v[i]).toBeCloseTo(ref, 4);

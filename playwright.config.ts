@@ -1,0 +1,41 @@
+import { defineConfig } from '@playwright/test';
+
+const port = Number(process.env.DPH_TEST_PORT ?? 4317);
+
+// Debian's Chromium, never a downloaded browser. As root it needs --no-sandbox; --enable-unsafe-webgpu alone gives
+// a SwiftShader fallback WebGPU adapter; the network flags stop Chromium dialing Google on this closed network.
+export const chromiumArgs = [
+	'--no-sandbox',
+	'--headless=new',
+	'--enable-unsafe-webgpu',
+	'--disable-quic',
+	'--no-first-run',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync',
+];
+
+export default defineConfig({
+	testDir: 'tests/browser',
+	timeout: 120_000,
+	expect: { timeout: 30_000 },
+	fullyParallel: false,
+	workers: 1,
+	retries: 0,
+	reporter: [['list']],
+	outputDir: 'test-results',
+	use: {
+		baseURL: `http://127.0.0.1:${port}`,
+		browserName: 'chromium',
+		headless: true,
+		viewport: { width: 1280, height: 800 },
+		launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs },
+	},
+	webServer: {
+		command: `node server/serve.mjs`,
+		env: { PORT: String(port) },
+		url: `http://127.0.0.1:${port}/api/health`,
+		reuseExistingServer: false,
+		timeout: 30_000,
+	},
+});
