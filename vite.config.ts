@@ -7,5 +7,9 @@ export default defineConfig({
 	worker: { format: 'es' },
 	// tfjs is large and only ever loaded lazily; keep Vite from pre-bundling it on every dev start.
 	optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
-	build: { chunkSizeWarningLimit: 4096 },
+	build: {
+		chunkSizeWarningLimit: 4096,
+		// SvelteKit's prerender step dominates build time by design; the timing report is noise in every build log.
+		rolldownOptions: { checks: { pluginTimings: false } },
+	},
 });
