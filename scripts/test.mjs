@@ -5,7 +5,7 @@
 //   npm test -- --suites unit,browser     run only some suites (lint, types, unit, build, browser)
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromiumPath, ensureChromium, ensureDeps, log, root, run } from './lib/setup.mjs';
+import { bin, chromiumPath, ensureChromium, ensureDeps, log, root, run } from './lib/setup.mjs';
 
 const ALL = ['lint', 'types', 'unit', 'build', 'browser'];
 const argv = process.argv.slice(2);
@@ -35,16 +35,16 @@ const timed = (suite, fn) => {
 };
 const readJson = (p) => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : null);
 
-run('npx', ['svelte-kit', 'sync']);
+run(bin('svelte-kit'), ['sync']);
 
 if (suites.includes('lint')) {
 	timed('lint (biome)', () =>
-		run('npx', ['biome', 'check', '.']) === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 },
+		run(bin('biome'), ['check', '.']) === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 },
 	);
 }
 if (suites.includes('types')) {
 	timed('types (svelte-check)', () =>
-		run('npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings', '--output', 'human']) === 0
+		run(bin('svelte-check'), ['--tsconfig', './tsconfig.json', '--fail-on-warnings', '--output', 'human']) === 0
 			? { passed: 1, failed: 0 }
 			: { passed: 0, failed: 1 },
 	);
@@ -52,7 +52,7 @@ if (suites.includes('types')) {
 if (suites.includes('unit')) {
 	timed('unit (vitest)', () => {
 		const out = join(reports, 'vitest.json');
-		const code = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+		const code = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
 		const j = readJson(out);
 		if (!j) return { passed: 0, failed: 1, note: `vitest exited ${code} without a report` };
 		const failed = j.numFailedTests + j.numPendingTests + j.numTodoTests + (j.numFailedTestSuites ?? 0);
@@ -62,7 +62,7 @@ if (suites.includes('unit')) {
 let built = true;
 if (suites.includes('build') || suites.includes('browser')) {
 	timed('build (vite)', () => {
-		built = run('npx', ['vite', 'build', '--logLevel', 'warn']) === 0;
+		built = run(bin('vite'), ['build', '--logLevel', 'warn']) === 0;
 		return built ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
 	});
 }
@@ -70,7 +70,7 @@ if (suites.includes('browser')) {
 	timed('browser (playwright + chromium)', () => {
 		if (!built) return { passed: 0, failed: 1, note: 'skipped: the build failed' };
 		const out = join(reports, 'playwright.json');
-		const code = run('npx', ['playwright', 'test', '--reporter=list,json'], {
+		const code = run(bin('playwright'), ['test', '--reporter=list,json'], {
 			env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: out, CHROMIUM_PATH: chromiumPath() ?? '' },
 		});
 		const j = readJson(out);

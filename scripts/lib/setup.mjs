@@ -11,6 +11,11 @@ export function log(msg) {
 	process.stderr.write(`\x1b[36m›\x1b[0m ${msg}\n`);
 }
 
+/** A tool installed in node_modules/.bin (called directly: no npx start-up cost or npm config warnings). */
+export function bin(name) {
+	return join(root, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
+}
+
 /** Run a command inheriting stdio; returns its exit code. */
 export function run(cmd, args, opts = {}) {
 	const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });

@@ -62,3 +62,16 @@ test('the Node server answers health checks and unknown paths with 404', async (
 	expect((await health.json()).server).toBe('node');
 	expect((await request.get('/no-such-page')).status()).toBe(404);
 });
+
+test('a lost GPU device is reported and the worker falls back to WebAssembly', async ({ page }) => {
+	await page.goto('/system');
+	await expect(page.getByTestId('backend-name')).toHaveText('webgpu', { timeout: 60_000 });
+	await page.getByRole('button', { name: 'Simulate GPU device loss' }).click();
+	await expect(page.getByRole('alert')).toContainText('The GPU device was lost');
+	await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'wasm');
+	await expect(page.getByTestId('backend-badge')).toHaveText(/WebAssembly/);
+	// Work continues on the fallback backend.
+	await page.getByLabel('Steps').fill('4');
+	await page.getByTestId('run-selftest').click();
+	await expect(page.getByTestId('selftest-result')).toContainText('Done on WebAssembly', { timeout: 60_000 });
+});
