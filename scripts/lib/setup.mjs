@@ -49,8 +49,9 @@ export function ensureDeps() {
 	const why = depsOutOfDate();
 	if (!why) return;
 	log(`Installing npm dependencies (${why})…`);
-	const hasLock = existsSync(join(root, 'package-lock.json'));
-	const code = run('npm', hasLock ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+	// `npm install` honours package-lock.json. Not `npm ci`: it rejects a lock that omits optional platform
+	// binaries the registry does not carry (e.g. some @biomejs/cli-* builds), which `npm install` just skips.
+	const code = run('npm', ['install', '--no-audit', '--no-fund']);
 	if (code !== 0) {
 		log('npm could not install the dependencies; see the messages above.');
 		process.exit(code);
