@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
+import { handleNotebookRequest } from './notebooks.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -17,11 +18,12 @@ function json(res, status, body) {
 }
 
 /**
- * @param {{ buildDir?: string }} [opts]
+ * @param {{ buildDir?: string, notebooksDir?: string }} [opts]
  * @returns {import('node:http').Server}
  */
 export function createWorkbenchServer(opts = {}) {
 	const buildDir = opts.buildDir ?? join(root, 'build');
+	const notebooksDir = opts.notebooksDir ?? process.env.DPH_NOTEBOOKS_DIR ?? join(root, 'notebooks');
 	const assets = sirv(buildDir, { extensions: ['html'], etag: true, gzip: false, dev: false });
 	let notFound = '<h1>Not found</h1>';
 	try {
@@ -33,6 +35,13 @@ export function createWorkbenchServer(opts = {}) {
 		const url = new URL(req.url ?? '/', 'http://localhost');
 		if (url.pathname === '/api/health')
 			return json(res, 200, { ok: true, name: pkg.name, version: pkg.version, server: 'node' });
+		// Match the raw path: URL parsing would resolve "../" before we could refuse it.
+		const nb = /^\/api\/notebooks\/(.*)$/.exec((req.url ?? '/').split('?')[0]);
+		if (nb) {
+			return handleNotebookRequest(req, res, nb[1], notebooksDir).catch((e) =>
+				json(res, 500, { error: `The server could not handle the notebook: ${e.message}` }),
+			);
+		}
 		if (url.pathname.startsWith('/api/')) return json(res, 404, { error: `No endpoint ${url.pathname}` });
 		assets(req, res, () => {
 			res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8' });

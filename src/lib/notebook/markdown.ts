@@ -6,7 +6,7 @@ import MarkdownIt from 'markdown-it';
 
 const md = new MarkdownIt({ html: true, linkify: true, typographer: true });
 
-function tex(src: string, displayMode: boolean): string {
+export function renderTex(src: string, displayMode: boolean): string {
 	return katex.renderToString(src, { displayMode, throwOnError: false, output: 'htmlAndMathml' });
 }
 
@@ -22,10 +22,10 @@ export function renderMarkdown(source: string): string {
 	// characters as markers because markdown-it replaces NUL.
 	const math: string[] = [];
 	const protectedSrc = source
-		.replace(/\$\$([\s\S]+?)\$\$/g, (_, m: string) => `\uE000M${math.push(tex(m.trim(), true)) - 1}\uE001`)
+		.replace(/\$\$([\s\S]+?)\$\$/g, (_, m: string) => `\uE000M${math.push(renderTex(m.trim(), true)) - 1}\uE001`)
 		.replace(
 			/(^|[^\\$])\$([^$\n]+?)\$/g,
-			(_, pre: string, m: string) => `${pre}\uE000M${math.push(tex(m, false)) - 1}\uE001`,
+			(_, pre: string, m: string) => `${pre}\uE000M${math.push(renderTex(m, false)) - 1}\uE001`,
 		);
 	return md.render(protectedSrc).replace(/\uE000M(\d+)\uE001/g, (_, i: string) => math[Number(i)]);
 }

@@ -1,15 +1,15 @@
 /**
- * ComputeWorker: the one owner of the compute worker. Components call its methods and never post messages
- * themselves. Requests carry ids so replies and progress reach the right caller.
+ * ComputeWorker: the one owner of the compute worker. Components and notebook cells call its methods and never
+ * post messages themselves. Requests carry ids so replies and progress reach the right caller.
  */
 import type { BackendName, BackendReport } from '../dph/backend';
-import type { SelfTestResult, SelfTestStep } from '../dph/selftest';
+import type { JobKind, JobSpecs } from './jobs';
 import type { FromWorker, ToWorker } from './protocol';
 
 type Pending = {
 	resolve: (v: never) => void;
 	reject: (e: Error) => void;
-	onStep?: (s: SelfTestStep) => void;
+	onProgress?: (p: never) => void;
 };
 
 /** Omit that keeps a union a union (plain Omit collapses it to the common fields). */
@@ -46,14 +46,14 @@ export class ComputeWorker {
 		const p = this.pending.get(m.id);
 		if (!p) return;
 		switch (m.type) {
-			case 'step':
-				p.onStep?.(m.step);
+			case 'progress':
+				p.onProgress?.(m.progress as never);
 				return;
 			case 'ready':
 				this.report = m.report;
 				p.resolve(m.report as never);
 				break;
-			case 'selftest-done':
+			case 'job-done':
 				p.resolve(m.result as never);
 				break;
 			case 'error':
@@ -63,13 +63,10 @@ export class ComputeWorker {
 		this.pending.delete(m.id);
 	}
 
-	private request<T>(
-		msg: DistributiveOmit<ToWorker, 'id'>,
-		onStep?: (s: SelfTestStep) => void,
-	): { id: number; result: Promise<T> } {
+	private request<T>(msg: DistributiveOmit<ToWorker, 'id'>, onProgress?: (p: never) => void) {
 		const id = this.nextId++;
 		const result = new Promise<T>((resolve, reject) => {
-			this.pending.set(id, { resolve: resolve as (v: never) => void, reject, onStep });
+			this.pending.set(id, { resolve: resolve as (v: never) => void, reject, onProgress });
 		});
 		this.worker.postMessage({ ...msg, id } as ToWorker);
 		return { id, result };
@@ -79,11 +76,14 @@ export class ComputeWorker {
 		return this.request<BackendReport>({ type: 'init', prefer }).result;
 	}
 
-	selfTest(
-		opts: { steps: number; backend?: BackendName; seed?: number },
-		onStep?: (s: SelfTestStep) => void,
-	): RunHandle<SelfTestResult> {
-		const { id, result } = this.request<SelfTestResult>({ type: 'selftest', ...opts }, onStep);
+	/** Run a job in the worker; `stop()` aborts it between steps (the result then says it was stopped). */
+	run<K extends JobKind>(
+		kind: K,
+		params: JobSpecs[K]['params'],
+		onProgress?: (p: JobSpecs[K]['progress']) => void,
+	): RunHandle<JobSpecs[K]['result']> {
+		const msg = { type: 'job', kind, params } as DistributiveOmit<ToWorker, 'id'>;
+		const { id, result } = this.request<JobSpecs[K]['result']>(msg, onProgress as (p: never) => void);
 		return { result, stop: () => this.worker.postMessage({ type: 'stop', id } satisfies ToWorker) };
 	}
 

@@ -1,51 +1,52 @@
 /// <reference lib="webworker" />
 /**
  * The compute worker: owns tfjs for the page, so heavy work never runs on the main thread.
- * Owned by ComputeWorker (compute-client.ts); speaks the protocol in protocol.ts.
+ * Owned by ComputeWorker (compute-client.ts); speaks the protocol in protocol.ts; runs the jobs in jobs.ts.
  */
 import { initBackend, onDeviceLost, simulateDeviceLoss } from '../dph/backend';
-import { runSelfTest } from '../dph/selftest';
+import { type JobContext, type JobKind, type JobRegistry, loadJobRegistry } from './jobs';
 import type { FromWorker, ToWorker } from './protocol';
 
 const ctx = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => ctx.postMessage(m);
 const running = new Map<number, AbortController>();
+let registry: Promise<JobRegistry> | null = null;
 
 onDeviceLost((report) => post({ type: 'device-lost', report }));
+
+async function runJob<K extends JobKind>(id: number, kind: K, params: Parameters<JobRegistry[K]>[0]) {
+	const ctl = new AbortController();
+	running.set(id, ctl);
+	try {
+		registry ??= loadJobRegistry();
+		const fn = (await registry)[kind] as JobRegistry[K];
+		const jobCtx: JobContext<K> = {
+			signal: ctl.signal,
+			progress: (progress) => post({ type: 'progress', id, progress }),
+		};
+		const result = await fn(params as never, jobCtx as never);
+		post({ type: 'job-done', id, result });
+	} finally {
+		running.delete(id);
+	}
+}
 
 ctx.onmessage = async (ev: MessageEvent<ToWorker>) => {
 	const msg = ev.data;
 	try {
 		switch (msg.type) {
-			case 'init': {
+			case 'init':
 				post({ type: 'ready', id: msg.id, report: await initBackend(msg.prefer ? { prefer: msg.prefer } : {}) });
 				break;
-			}
-			case 'selftest': {
-				const ctl = new AbortController();
-				running.set(msg.id, ctl);
-				try {
-					const result = await runSelfTest({
-						backend: msg.backend,
-						steps: msg.steps,
-						seed: msg.seed,
-						signal: ctl.signal,
-						onStep: (step) => post({ type: 'step', id: msg.id, step }),
-					});
-					post({ type: 'selftest-done', id: msg.id, result });
-				} finally {
-					running.delete(msg.id);
-				}
+			case 'job':
+				await runJob(msg.id, msg.kind, msg.params);
 				break;
-			}
-			case 'stop': {
+			case 'stop':
 				running.get(msg.id)?.abort();
 				break;
-			}
-			case 'simulate-device-loss': {
+			case 'simulate-device-loss':
 				post({ type: 'ready', id: msg.id, report: await simulateDeviceLoss() });
 				break;
-			}
 		}
 	} catch (e) {
 		post({ type: 'error', id: msg.id, message: e instanceof Error ? e.message : String(e) });

@@ -3,17 +3,17 @@
  * type error on both sides.
  */
 import type { BackendName, BackendReport } from '../dph/backend';
-import type { SelfTestResult, SelfTestStep } from '../dph/selftest';
+import type { JobKind, JobSpecs } from './jobs';
 
 export type ToWorker =
 	| { type: 'init'; id: number; prefer?: BackendName }
-	| { type: 'selftest'; id: number; steps: number; backend?: BackendName; seed?: number }
+	| { [K in JobKind]: { type: 'job'; id: number; kind: K; params: JobSpecs[K]['params'] } }[JobKind]
 	| { type: 'stop'; id: number }
 	| { type: 'simulate-device-loss'; id: number };
 
 export type FromWorker =
 	| { type: 'ready'; id: number; report: BackendReport }
-	| { type: 'step'; id: number; step: SelfTestStep }
-	| { type: 'selftest-done'; id: number; result: SelfTestResult }
+	| { type: 'progress'; id: number; progress: JobSpecs[JobKind]['progress'] }
+	| { type: 'job-done'; id: number; result: JobSpecs[JobKind]['result'] }
 	| { type: 'device-lost'; report: BackendReport }
 	| { type: 'error'; id: number; message: string };

@@ -1,0 +1,179 @@
+/**
+ * LiveNotebook: runs notebook cells on Observable's runtime, via Notebook Kit's transpiler and define().
+ * Adds what the workbench needs on top: errors marked as "upstream" on dependents, manual cells that run only on
+ * request, re-running a cell, and hooks for views (URL state). Pure orchestration; the UI lives in Svelte.
+ */
+import { type Cell, transpile } from '@observablehq/notebook-kit';
+import { type DefineState, type Definition, NotebookRuntime, observe } from '@observablehq/notebook-kit/runtime';
+import { type CellInfo, isManual } from './cells';
+import { importForCell } from './library';
+
+export { type CellInfo, type CellStatus, isManual, setManual } from './cells';
+
+export interface LiveOptions {
+	library: Record<string, () => unknown>;
+	onStatus?: (id: number, info: CellInfo) => void;
+	/** Called when a cell that uses view() has displayed its input element. */
+	onView?: (id: number, name: string, element: HTMLElement & { value: unknown }) => void;
+}
+
+const errorOrigin = new WeakMap<object, number>();
+
+interface Entry {
+	cell: Cell;
+	state: DefineState;
+	info: CellInfo;
+	allowRun: boolean;
+}
+
+// Transpiled bodies call import(); route those through the bundle so notebooks work offline.
+(globalThis as { __dphImport?: typeof importForCell }).__dphImport = importForCell;
+
+function compile(cell: Cell, id: number): Omit<Definition, 'body'> & { body: (...a: unknown[]) => unknown } {
+	const t = transpile(cell);
+	const source = t.body.replace(/\bimport\(/g, '__dphImport(');
+	// Evaluating user code is the point of a notebook. new Function gives the body global scope only, not ours.
+	const body = new Function(`return (${source});`)() as (...a: unknown[]) => unknown;
+	return { id, ...t, body };
+}
+
+export class LiveNotebook {
+	private rt: NotebookRuntime;
+	private entries = new Map<number, Entry>();
+
+	constructor(private opts: LiveOptions) {
+		this.rt = new NotebookRuntime(opts.library);
+	}
+
+	info(id: number): CellInfo | undefined {
+		return this.entries.get(id)?.info;
+	}
+
+	private setInfo(e: Entry, info: Partial<CellInfo>) {
+		e.info = { ...e.info, ...info };
+		if (info.status !== 'error' && info.status !== 'upstream-error') {
+			e.info.error = undefined;
+			e.info.upstream = undefined;
+		}
+		this.opts.onStatus?.(e.cell.id, e.info);
+	}
+
+	/** Define (or redefine) a cell, rendering into `root`. */
+	define(cell: Cell, root: HTMLDivElement): void {
+		const old = this.entries.get(cell.id);
+		if (old) this.undefine(cell.id);
+		const state: DefineState = { root, expanded: [], variables: [] };
+		const entry: Entry = {
+			cell,
+			state,
+			info: { status: 'pending', outputs: [] },
+			allowRun: old?.allowRun ?? false,
+		};
+		this.entries.set(cell.id, entry);
+		root.replaceChildren();
+		let def: ReturnType<typeof compile>;
+		try {
+			def = compile(cell, cell.id);
+		} catch (e) {
+			const msg = e instanceof Error ? e.message : String(e);
+			const pre = document.createElement('div');
+			pre.className = 'observablehq--inspect observablehq--error cell-syntax-error';
+			pre.textContent = `SyntaxError: ${msg}`;
+			root.append(pre);
+			this.setInfo(entry, { status: 'error', error: `SyntaxError: ${msg}`, outputs: [] });
+			return;
+		}
+		const outputs = def.output ? [def.output.replace(/^viewof\$/, '')] : (def.outputs ?? []);
+		entry.info.outputs = outputs;
+		const manual = isManual(cell);
+		const inner = def.body;
+		const id = cell.id;
+		const self = this;
+		let hasRun = false;
+		const body = function (this: unknown, ...args: unknown[]) {
+			if (manual) {
+				if (!entry.allowRun) {
+					// Keep the last output visible and dependents waiting, like marimo's stale cells.
+					queueMicrotask(() => self.setInfo(entry, { status: hasRun ? 'stale' : 'waiting' }));
+					return new Promise(() => {});
+				}
+				entry.allowRun = false;
+				hasRun = true;
+			}
+			const tag = (e: unknown) => {
+				if (e && typeof e === 'object' && !errorOrigin.has(e)) errorOrigin.set(e, id);
+				throw e;
+			};
+			try {
+				const r = inner.apply(this, args);
+				return r && typeof (r as Promise<unknown>).then === 'function' ? (r as Promise<unknown>).catch(tag) : r;
+			} catch (e) {
+				return tag(e);
+			}
+		};
+		const observer = (s: DefineState, d: Definition) => {
+			const base = observe(s, d);
+			return {
+				...base,
+				pending() {
+					base.pending.call(this);
+					self.setInfo(entry, { status: 'pending' });
+				},
+				fulfilled(value: unknown) {
+					base.fulfilled.call(this, value);
+					self.setInfo(entry, { status: 'fulfilled' });
+					if (d.inputs?.includes('view') || d.autoview) self.findView(entry);
+				},
+				rejected(error: unknown) {
+					if (error && typeof error === 'object' && !errorOrigin.has(error)) errorOrigin.set(error, id);
+					const origin = error && typeof error === 'object' ? errorOrigin.get(error) : id;
+					const msg = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+					if (origin !== undefined && origin !== id) {
+						// Not this cell's fault: say where the error is instead of repeating it.
+						this._error = true;
+						s.root.replaceChildren();
+						const note = document.createElement('div');
+						note.className = 'cell-upstream-error';
+						note.textContent = `Upstream error in cell ${origin}: ${msg}`;
+						s.root.append(note);
+						self.setInfo(entry, { status: 'upstream-error', error: msg, upstream: origin });
+					} else {
+						base.rejected.call(this, error);
+						self.setInfo(entry, { status: 'error', error: msg });
+					}
+				},
+			};
+		};
+		this.rt.define(state, { ...def, body: body as Definition['body'] }, observer as typeof observe);
+	}
+
+	private findView(entry: Entry) {
+		const name = entry.info.outputs[0];
+		if (!name || !this.opts.onView) return;
+		const el = [...entry.state.root.querySelectorAll<HTMLElement>('form, input, select, textarea, .dph-job')].find(
+			(n) => 'value' in n,
+		) as (HTMLElement & { value: unknown }) | undefined;
+		if (el) this.opts.onView(entry.cell.id, name, el);
+	}
+
+	/** Run a cell now: a manual cell computes once; any other cell re-runs (and so do its dependents). */
+	run(cell: Cell): void {
+		const e = this.entries.get(cell.id);
+		if (!e) return;
+		e.allowRun = true;
+		this.define(cell, e.state.root);
+	}
+
+	undefine(id: number): void {
+		const e = this.entries.get(id);
+		if (!e) return;
+		for (const v of e.state.variables) v.delete();
+		e.state.variables.length = 0;
+		this.entries.delete(id);
+	}
+
+	dispose(): void {
+		for (const id of [...this.entries.keys()]) this.undefine(id);
+		this.rt.runtime.dispose();
+	}
+}
