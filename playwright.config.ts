@@ -32,7 +32,7 @@ export default defineConfig({
 		launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs },
 	},
 	webServer: {
-		command: `node server/serve.mjs`,
+		command: 'node scripts/test-server.mjs',
 		env: { PORT: String(port) },
 		url: `http://127.0.0.1:${port}/api/health`,
 		reuseExistingServer: false,

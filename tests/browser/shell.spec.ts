@@ -52,8 +52,9 @@ test('a notebook opens with its prose and math rendered', async ({ page }) => {
 	await page.goto('/');
 	await page.getByRole('link', { name: /Welcome to DPH Workbench/ }).click();
 	await expect(page).toHaveURL(/\/notebooks\/welcome$/);
-	await expect(page.getByTestId('notebook').locator('.katex').first()).toBeVisible();
-	await expect(page.getByTestId('notebook')).toContainText('What a Direct Preference Head is');
+	const view = page.getByTestId('notebook-view');
+	await expect(view.locator('.katex').first()).toBeVisible();
+	await expect(view).toContainText('What a Direct Preference Head is');
 });
 
 test('the Node server answers health checks and unknown paths with 404', async ({ request }) => {

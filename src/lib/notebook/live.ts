@@ -17,7 +17,16 @@ export interface LiveOptions {
 	onView?: (id: number, name: string, element: HTMLElement & { value: unknown }) => void;
 }
 
-const errorOrigin = new WeakMap<object, number>();
+/** Thrown in place of running a manual cell whose inputs changed; never shown as an error. */
+class ManualNotRun extends Error {
+	constructor(
+		readonly cellId: number,
+		readonly hasRun: boolean,
+	) {
+		super(`cell ${cellId} is manual: press Run`);
+		this.name = 'ManualNotRun';
+	}
+}
 
 interface Entry {
 	cell: Cell;
@@ -89,27 +98,16 @@ export class LiveNotebook {
 		const inner = def.body;
 		const id = cell.id;
 		const self = this;
-		let hasRun = false;
+		let hasRun = old?.info.status === 'fulfilled' || old?.info.status === 'stale';
 		const body = function (this: unknown, ...args: unknown[]) {
 			if (manual) {
-				if (!entry.allowRun) {
-					// Keep the last output visible and dependents waiting, like marimo's stale cells.
-					queueMicrotask(() => self.setInfo(entry, { status: hasRun ? 'stale' : 'waiting' }));
-					return new Promise(() => {});
-				}
+				// Not a pending promise: the runtime chains each computation on the previous one, so a promise that
+				// never settles would block this cell and its dependents for good. A marker rejection does not.
+				if (!entry.allowRun) throw new ManualNotRun(id, hasRun);
 				entry.allowRun = false;
 				hasRun = true;
 			}
-			const tag = (e: unknown) => {
-				if (e && typeof e === 'object' && !errorOrigin.has(e)) errorOrigin.set(e, id);
-				throw e;
-			};
-			try {
-				const r = inner.apply(this, args);
-				return r && typeof (r as Promise<unknown>).then === 'function' ? (r as Promise<unknown>).catch(tag) : r;
-			} catch (e) {
-				return tag(e);
-			}
+			return inner.apply(this, args);
 		};
 		const observer = (s: DefineState, d: Definition) => {
 			const base = observe(s, d);
@@ -125,18 +123,28 @@ export class LiveNotebook {
 					if (d.inputs?.includes('view') || d.autoview) self.findView(entry);
 				},
 				rejected(error: unknown) {
-					if (error && typeof error === 'object' && !errorOrigin.has(error)) errorOrigin.set(error, id);
-					const origin = error && typeof error === 'object' ? errorOrigin.get(error) : id;
+					const origin = self.originOf(error, id);
+					const waitingOn = origin === id ? entry : self.entries.get(origin);
+					if (
+						error instanceof ManualNotRun ||
+						(origin !== id && ['waiting', 'stale'].includes(waitingOn?.info.status ?? ''))
+					) {
+						// Keep the last output on screen (marked stale), like marimo; nothing failed.
+						const stale = error instanceof ManualNotRun ? error.hasRun : s.root.childNodes.length > 0;
+						self.setInfo(entry, { status: stale ? 'stale' : 'waiting', upstream: origin === id ? undefined : origin });
+						return;
+					}
 					const msg = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-					if (origin !== undefined && origin !== id) {
+					if (origin !== id) {
 						// Not this cell's fault: say where the error is instead of repeating it.
 						this._error = true;
 						s.root.replaceChildren();
 						const note = document.createElement('div');
 						note.className = 'cell-upstream-error';
-						note.textContent = `Upstream error in cell ${origin}: ${msg}`;
+						const why = error instanceof Error ? error.message : String(error);
+						note.textContent = `Upstream error in cell ${origin}: ${why}`;
 						s.root.append(note);
-						self.setInfo(entry, { status: 'upstream-error', error: msg, upstream: origin });
+						self.setInfo(entry, { status: 'upstream-error', error: why, upstream: origin });
 					} else {
 						base.rejected.call(this, error);
 						self.setInfo(entry, { status: 'error', error: msg });
@@ -145,6 +153,22 @@ export class LiveNotebook {
 			};
 		};
 		this.rt.define(state, { ...def, body: body as Definition['body'] }, observer as typeof observe);
+	}
+
+	/**
+	 * The cell an error really comes from. The runtime re-throws an input's failure in each dependent as a
+	 * RuntimeError whose `input` names the failed variable, so we follow that name to the cell defining it.
+	 */
+	private originOf(error: unknown, id: number): number {
+		const input = (error as { input?: unknown } | null)?.input;
+		if (typeof input !== 'string') return id;
+		const hidden = /^cell (\d+)$/.exec(input);
+		const src = hidden
+			? Number(hidden[1])
+			: [...this.entries.values()].find((e) => e.info.outputs.includes(input))?.cell.id;
+		if (src === undefined || src === id) return id;
+		const upstream = this.entries.get(src)?.info;
+		return upstream?.status === 'upstream-error' && upstream.upstream !== undefined ? upstream.upstream : src;
 	}
 
 	private findView(entry: Entry) {
