@@ -11,13 +11,17 @@ function json(res, status, body) {
 	res.end(JSON.stringify(body));
 }
 
-/** Read the request body, refusing more than `limit` bytes without buffering them. */
+/**
+ * Read the request body, refusing more than `limit` bytes without buffering them.
+ * @param {import('node:http').IncomingMessage} req @param {number} limit @returns {Promise<string>}
+ */
 function readBody(req, limit) {
 	return new Promise((resolve, reject) => {
+		/** @type {Buffer[]} */
 		const chunks = [];
 		let size = 0;
 		let over = false;
-		req.on('data', (c) => {
+		req.on('data', (/** @type {Buffer} */ c) => {
 			size += c.length;
 			if (size > limit) over = true;
 			else chunks.push(c);
@@ -29,8 +33,12 @@ function readBody(req, limit) {
 	});
 }
 
+/** @type {DOMParser | undefined} */
 let domParser;
-/** Validate with Notebook Kit's own deserialize, through jsdom's DOMParser (loaded on first save). */
+/**
+ * Validate with Notebook Kit's own deserialize, through jsdom's DOMParser (loaded on first save).
+ * @param {string} source @returns {Promise<string | null>}
+ */
 async function problemWithNotebook(source) {
 	if (!/<notebook[\s>]/i.test(source))
 		return 'the body is not a notebook: expected a <notebook> element (Notebook Kit 2 HTML)';
@@ -43,7 +51,7 @@ async function problemWithNotebook(source) {
 		deserialize(source, { parser: domParser });
 		return null;
 	} catch (e) {
-		return `the notebook could not be parsed: ${e.message}`;
+		return `the notebook could not be parsed: ${/** @type {Error} */ (e).message}`;
 	}
 }
 
@@ -75,7 +83,8 @@ export async function handleNotebookRequest(req, res, rawSlug, dir) {
 		let body;
 		try {
 			body = await readBody(req, MAX_NOTEBOOK_BYTES);
-		} catch (e) {
+		} catch (err) {
+			const e = /** @type {Error & { size?: number }} */ (err);
 			if (e.size)
 				return json(res, 400, {
 					error: `The notebook is ${(e.size / 1048576).toFixed(1)} MB; the limit is ${MAX_NOTEBOOK_BYTES / 1048576} MB`,

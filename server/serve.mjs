@@ -50,15 +50,20 @@ export function createWorkbenchServer(opts = {}) {
 	});
 }
 
-/** Listen on `port`, or the next free one when it is taken (a second workbench should not just crash). */
+/**
+ * Listen on `port`, or the next free one when it is taken (a second workbench should not just crash).
+ * @param {import('node:http').Server} server @param {number} port @param {string} [host] @param {number} [tries]
+ * @returns {Promise<number>}
+ */
 export function listen(server, port, host = '127.0.0.1', tries = 20) {
 	return new Promise((resolve, reject) => {
+		/** @param {number} p @param {number} left */
 		const attempt = (p, left) => {
-			server.once('error', (err) => {
+			server.once('error', (/** @type {NodeJS.ErrnoException} */ err) => {
 				if (err.code === 'EADDRINUSE' && left > 0) attempt(p + 1, left - 1);
 				else reject(err);
 			});
-			server.listen(p, host, () => resolve(server.address().port));
+			server.listen(p, host, () => resolve(/** @type {import('node:net').AddressInfo} */ (server.address()).port));
 		};
 		attempt(port, tries);
 	});

@@ -185,5 +185,7 @@ test('the Welcome tour: the typo cell fails alone until fixed', async ({ page })
 
 test('cells import the workbench library from $lib/dph', async ({ page }) => {
 	await page.goto('/notebooks/welcome');
-	await expect(await cellOutput(page, 17)).toHaveText('This cell runs in the browser; heavy work tries webgpu → wasm → cpu.');
+	await expect(await cellOutput(page, 17)).toHaveText(
+		'This cell runs in the browser; heavy work tries webgpu → wasm → cpu.',
+	);
 });
