@@ -32,10 +32,27 @@ export interface CliIO {
 	isTTY: boolean;
 }
 
+/**
+ * node:util parseArgs reads "--rl -0.3" as two options; join a string option with a following negative number
+ * ("--rl=-0.3") so the documented forms `--rl -0.3` and `--range -6:6` work.
+ */
+function joinNegativeValues(cmd: CliCommand, argv: string[]): string[] {
+	const out: string[] = [];
+	for (let i = 0; i < argv.length; i++) {
+		const m = /^--([^=]+)$/.exec(argv[i]);
+		const next = argv[i + 1];
+		if (m && cmd.options[m[1]]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+			out.push(`${argv[i]}=${next}`);
+			i++;
+		} else out.push(argv[i]);
+	}
+	return out;
+}
+
 export function parse(cmd: CliCommand, argv: string[]): ParsedArgs {
 	try {
 		const { values, positionals } = parseArgs({
-			args: argv,
+			args: joinNegativeValues(cmd, argv),
 			options: { help: { type: 'boolean', short: 'h' }, ...cmd.options },
 			allowPositionals: true,
 			strict: true,

@@ -4,9 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { type CliCommand, type CliIO, formatHelp, parse, UsageError } from './args.ts';
 import { backendCommand } from './commands/backend.ts';
+import { landscapeCommand } from './commands/landscape.ts';
+import { lossCommand } from './commands/loss.ts';
 
 /** Commands that exist now; later issues register theirs here. */
-const COMMANDS: CliCommand[] = [backendCommand];
+const COMMANDS: CliCommand[] = [backendCommand, lossCommand, landscapeCommand];
 
 /** Planned commands, listed in --help so users know they are coming and where they are tracked. */
 const PLANNED: Record<string, string> = {

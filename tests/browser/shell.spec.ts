@@ -38,6 +38,10 @@ test('pages not built yet say so plainly, and the theme toggle switches to dark'
 		await expect(page.getByTestId('planned')).toContainText('What this page will do');
 	}
 	await page.goto('/');
+	// Wait for the app to hydrate (the layout starts the worker on mount) before clicking.
+	await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', /webgpu|wasm|cpu/, {
+		timeout: 60_000,
+	});
 	const toggle = page.getByRole('button', { name: /Theme/ });
 	await toggle.click(); // system → light
 	await toggle.click(); // light → dark

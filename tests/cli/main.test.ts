@@ -63,3 +63,38 @@ describe('dph CLI conventions', () => {
 		expect(bad.stderr).toMatch(/^dph: unknown command "nope"/);
 	});
 });
+
+describe('dph loss / dph landscape through the real CLI entry', () => {
+	it('accepts negative numbers as option values (--rl -0.3, --range -6:6)', async () => {
+		const io = capture();
+		expect(await main(['loss', '--loss', 'sepdph', '--eps', '0.1', '--rw', '1.2', '--rl', '-0.3', '--json'], io)).toBe(
+			0,
+		);
+		const j = JSON.parse(io.out);
+		// Independent float64: L = −[(1−ε)logσ(r_w) + ε logσ(−r_w)] − [ε logσ(r_l) + (1−ε)logσ(−r_l)]
+		const ls = (x: number) => -Math.log1p(Math.exp(-x));
+		const ref = -(0.9 * ls(1.2) + 0.1 * ls(-1.2)) - (0.1 * ls(-0.3) + 0.9 * ls(0.3));
+		expect(j.loss).toBeCloseTo(ref, 12);
+		expect(j.grad[0]).toBeCloseTo(0.1 - 1 / (Math.exp(1.2) + 1), 12);
+		const io2 = capture();
+		expect(await main(['landscape', '--loss', 'condph', '--eps', '0.1', '--range', '-6:6', '--grid', '3'], io2)).toBe(
+			0,
+		);
+		expect(io2.out.split('\n')[0]).toBe('r_w,r_l,loss,d_rw,d_rl');
+		expect(io2.out.trim().split('\n')).toHaveLength(10);
+	});
+
+	it('names the parameter, its value and the valid range for ε out of range', async () => {
+		const io = capture();
+		expect(await main(['loss', '--loss', 'condph', '--eps', '0.7', '--rw', '1', '--rl', '0'], io)).toBe(2);
+		expect(io.err).toMatch(/eps = 0\.7 is out of range: valid 0 ≤ eps ≤ 0\.5/);
+	});
+
+	it('--help lists loss and landscape as available commands', async () => {
+		const io = capture();
+		await main(['--help'], io);
+		const available = io.out.split('Coming')[0];
+		expect(available).toMatch(/\n {2}loss /);
+		expect(available).toMatch(/\n {2}landscape /);
+	});
+});

@@ -1,0 +1,26 @@
+/** Direct Preference Optimization (paper eq. 2; Rafailov et al. 2023) on implicit rewards. */
+import { logisticFn, logisticTensor } from './common';
+import { defineMarginLoss } from './define';
+import type { NoParams } from './types';
+
+export const dpo = defineMarginLoss<NoParams>({
+	name: 'dpo',
+	title: 'DPO',
+	tex: String.raw`\mathcal{L}_{\text{DPO}} = -\log\sigma(r_w - r_l),\quad r = \beta\log\frac{\pi_\theta(y\mid x)}{\pi_{\text{ref}}(y\mid x)}`,
+	gradTex: String.raw`\frac{\partial\mathcal{L}}{\partial r_w} = -\frac{\partial\mathcal{L}}{\partial r_l} = -\sigma(r_l - r_w)`,
+	description:
+		'Inputs are implicit rewards r = β·log(π_θ/π_ref), already multiplied by β, so β does not appear. Convex in the ' +
+		'rewards but with no finite minimiser: the loss keeps falling as the margin grows, which is why DPO overfits ' +
+		'deterministic or noisy preferences (cDPO, IPO and the DPH losses fix a finite target margin).',
+	params: [],
+	f: logisticFn,
+	tensorF: (tf, d) => logisticTensor(tf, d),
+	convex: () => true,
+	optimum: () => ({
+		kind: 'diverges',
+		direction: 'r_w − r_l → +∞',
+		towards: [Math.SQRT1_2, -Math.SQRT1_2],
+		reason: '−log σ(Δ) is strictly decreasing in Δ and only reaches its infimum 0 as Δ → ∞',
+		infimum: 0,
+	}),
+});
