@@ -1,5 +1,8 @@
 /**
- * `dph` in notebook cells, and the public surface of the science library.
+ * `dph` in notebook cells, and the public surface of the science library:
+ *   dph.losses.getLoss('sepdph'), dph.landscape.computeLandscape(…), dph.random.mulberry32(seed), …
  */
 export * as backend from './backend';
+export * as landscape from './landscape';
+export * as losses from './losses';
 export * as random from './random';
