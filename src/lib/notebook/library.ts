@@ -12,7 +12,7 @@ import { renderTex } from './markdown';
 type Builtin = () => unknown;
 
 /** Modules cells may import by name (`import {sepdph} from "$lib/dph/losses"`), resolved from the bundle. */
-const dphModules = import.meta.glob(['../dph/**/*.ts', '!../dph/**/*.test.ts']);
+const dphModules = import.meta.glob(['../dph/**/*.ts', '../viz/**/*.ts', '!../**/*.test.ts']);
 const componentModules = import.meta.glob('../components/*.svelte');
 
 const packageModules: Record<string, () => Promise<unknown>> = {
@@ -30,7 +30,7 @@ export async function importForCell(specifier: string): Promise<unknown> {
 		.replace(/^https:\/\/cdn\.jsdelivr\.net\/npm\/([^/]+(?:\/[^/+]+)?)\/\+esm$/, '$1');
 	const bare = spec.replace(/@[\d.^~]+$/, '');
 	if (packageModules[bare]) return packageModules[bare]();
-	const m = /^\$lib\/(dph(?:\/.*)?|components\/.*)$/.exec(spec);
+	const m = /^\$lib\/(dph(?:\/.*)?|viz\/.*|components\/.*)$/.exec(spec);
 	if (m) {
 		const rel = `../${m[1]}`;
 		const candidates = [`${rel}.ts`, `${rel}/index.ts`, rel];
@@ -40,7 +40,7 @@ export async function importForCell(specifier: string): Promise<unknown> {
 		}
 	}
 	throw new Error(
-		`Cannot import "${specifier}": the workbench runs offline, so cells can import $lib/dph/…, $lib/components/…, ` +
+		`Cannot import "${specifier}": the workbench runs offline, so cells can import $lib/dph/…, $lib/viz/…, $lib/components/…, ` +
 			`${Object.keys(packageModules).join(', ')} (or use the builtins Plot, d3, Inputs, html, md, tex, dph, tf).`,
 	);
 }
