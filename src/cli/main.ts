@@ -4,11 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { type CliCommand, type CliIO, formatHelp, parse, UsageError } from './args.ts';
 import { backendCommand } from './commands/backend.ts';
+import { benchCommand } from './commands/bench.ts';
 import { landscapeCommand } from './commands/landscape.ts';
 import { lossCommand } from './commands/loss.ts';
 
 /** Commands that exist now; later issues register theirs here. */
-const COMMANDS: CliCommand[] = [backendCommand, lossCommand, landscapeCommand];
+const COMMANDS: CliCommand[] = [backendCommand, lossCommand, landscapeCommand, benchCommand];
 
 /** Planned commands, listed in --help so users know they are coming and where they are tracked. */
 const PLANNED: Record<string, string> = {
@@ -18,7 +19,6 @@ const PLANNED: Record<string, string> = {
 	score: 'score candidates with a checkpoint (Checkpoints issue)',
 	inspect: 'model card and tensor table of a checkpoint (Checkpoints issue)',
 	sweep: 'ablation sweeps, sharded and merged (Sweeps issue)',
-	bench: 'the performance table of docs/BENCHMARKS.md (Sweeps issue)',
 };
 
 function version(): string {

@@ -66,9 +66,16 @@ async function installNodeWebGPU(): Promise<string | null> {
 	const env = g.process?.env;
 	// Debian's chromium ships a SwiftShader Vulkan ICD; Mesa's lavapipe does not work with Dawn here.
 	const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-	if (env && !env.VK_ICD_FILENAMES) {
+	if (env) {
 		const fs = await import(/* @vite-ignore */ 'node:fs');
-		if (fs.existsSync(icd)) env.VK_ICD_FILENAMES = icd;
+		if (!env.VK_ICD_FILENAMES && fs.existsSync(icd)) env.VK_ICD_FILENAMES = icd;
+		// The Vulkan loader complains on stderr when XDG_RUNTIME_DIR is unset (headless servers, CI).
+		if (!env.XDG_RUNTIME_DIR) {
+			const os = await import(/* @vite-ignore */ 'node:os');
+			const dir = `${os.tmpdir()}/dph-xdg-${process.getuid?.() ?? 'user'}`;
+			fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+			env.XDG_RUNTIME_DIR = dir;
+		}
 	}
 	try {
 		const specifier = 'webgpu';
