@@ -69,7 +69,7 @@ function makeTex() {
 	const render =
 		(displayMode: boolean) =>
 		(strings: TemplateStringsArray, ...values: unknown[]) => {
-			const src = String.raw({ raw: strings }, ...values);
+			const src = String.raw({ raw: strings.raw }, ...values);
 			const span = document.createElement(displayMode ? 'div' : 'span');
 			span.innerHTML = renderTex(src, displayMode);
 			return span;
