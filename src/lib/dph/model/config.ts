@@ -1,0 +1,136 @@
+/**
+ * LSWT model configuration with the reference's field names and defaults (Avelina9X/direct-preference-heads,
+ * `src/model/configuration.py`, LSWTConfig), so config.json moves between this workbench and PyTorch unchanged.
+ */
+
+export type PoolerName = 'identity' | 'bert' | 't5' | 'swiglu_bert' | 'swiglu_t5';
+export const POOLERS: readonly PoolerName[] = ['identity', 'bert', 't5', 'swiglu_bert', 'swiglu_t5'];
+
+export interface LSWTConfig {
+	vocab_size: number;
+	d_vocab: number;
+	d_model: number;
+	/** FFN width after gating (fc1 maps to 2·d_ffn). */
+	d_ffn: number;
+	n_heads: number;
+	n_layers: number;
+	n_registers: number;
+	gated_ffn: boolean;
+	gated_att: boolean;
+	qk_norm: boolean;
+	enable_bias: boolean;
+	rope_base_freq: number;
+	rope_reversed: boolean;
+	rope_positions: number | null;
+	reward_heads: string[] | null;
+	reward_pooler: PoolerName;
+	reward_dropout: number;
+	pad_token_id: number;
+	bos_token_id: number;
+	eos_token_id: number;
+	/** Fields we do not interpret are kept so a config round-trips. */
+	[extra: string]: unknown;
+}
+
+/** The reference LSWTConfig defaults. */
+export const REFERENCE_DEFAULTS: LSWTConfig = {
+	vocab_size: 50272,
+	d_vocab: 768,
+	d_model: 768,
+	d_ffn: 3072,
+	n_heads: 12,
+	n_layers: 12,
+	n_registers: 0,
+	gated_ffn: true,
+	gated_att: false,
+	qk_norm: false,
+	enable_bias: true,
+	rope_base_freq: 500000,
+	rope_reversed: true,
+	rope_positions: null,
+	reward_heads: null,
+	reward_pooler: 'identity',
+	reward_dropout: 0,
+	pad_token_id: 1,
+	bos_token_id: 2,
+	eos_token_id: 2,
+};
+
+export class ConfigError extends Error {
+	override name = 'ConfigError';
+	constructor(
+		message: string,
+		readonly field?: string,
+	) {
+		super(message);
+	}
+}
+
+/**
+ * Validate and fill a config. Missing fields take the reference defaults and are listed in `defaulted`; wrong types
+ * and impossible values throw a ConfigError naming the field. `where` prefixes messages ("config.json").
+ */
+export function resolveConfig(
+	raw: Record<string, unknown>,
+	where = 'config',
+): { config: LSWTConfig; defaulted: string[] } {
+	const defaulted: string[] = [];
+	const out: Record<string, unknown> = { ...raw };
+	for (const [k, v] of Object.entries(REFERENCE_DEFAULTS)) {
+		if (!(k in raw) || raw[k] === undefined) {
+			out[k] = v;
+			defaulted.push(k);
+		}
+	}
+	const c = out as LSWTConfig;
+	const fail = (field: string, why: string): never => {
+		throw new ConfigError(`${where}: ${field} ${why}`, field);
+	};
+	const int = (f: keyof LSWTConfig, min: number) => {
+		const v = c[f];
+		if (typeof v !== 'number' || !Number.isInteger(v))
+			fail(String(f), `must be a whole number, got ${JSON.stringify(v)}`);
+		if ((v as number) < min) fail(String(f), `must be ≥ ${min}, got ${v}`);
+	};
+	for (const f of ['vocab_size', 'd_vocab', 'd_model', 'd_ffn', 'n_heads', 'n_layers'] as const) int(f, 1);
+	int('n_registers', 0);
+	for (const f of ['pad_token_id', 'bos_token_id', 'eos_token_id'] as const) int(f, 0);
+	for (const f of ['gated_ffn', 'gated_att', 'qk_norm', 'enable_bias', 'rope_reversed'] as const) {
+		if (typeof c[f] !== 'boolean') fail(f, `must be true or false, got ${JSON.stringify(c[f])}`);
+	}
+	if (typeof c.rope_base_freq !== 'number' || !(c.rope_base_freq > 0)) {
+		fail('rope_base_freq', `must be a positive number, got ${JSON.stringify(c.rope_base_freq)}`);
+	}
+	if (c.d_model % c.n_heads !== 0) {
+		fail('d_model', `(${c.d_model}) must be divisible by n_heads (${c.n_heads})`);
+	}
+	if ((c.d_model / c.n_heads) % 2 !== 0) fail('d_model', `/ n_heads must be even for rotary embeddings`);
+	if (c.gated_att) fail('gated_att', 'is true, which the reference does not implement either; set it to false');
+	if (!c.gated_ffn) fail('gated_ffn', 'false (GELU FFN) is not supported by the workbench yet; set it to true');
+	if (
+		c.reward_heads !== null &&
+		!(Array.isArray(c.reward_heads) && c.reward_heads.every((h) => typeof h === 'string'))
+	) {
+		fail('reward_heads', `must be a list of names or null, got ${JSON.stringify(c.reward_heads)}`);
+	}
+	if (!POOLERS.includes(c.reward_pooler)) {
+		fail('reward_pooler', `must be one of ${POOLERS.join(', ')}, got ${JSON.stringify(c.reward_pooler)}`);
+	}
+	if (typeof c.reward_dropout !== 'number' || c.reward_dropout < 0 || c.reward_dropout >= 1) {
+		fail('reward_dropout', `must be in [0, 1), got ${JSON.stringify(c.reward_dropout)}`);
+	}
+	return { config: c, defaulted };
+}
+
+/** Model presets: `nano` (~100k parameters, for tests) and `tiny` (~1.1M, for demos and benchmarks). */
+export function preset(name: 'nano' | 'tiny', vocabSize: number, pooler: PoolerName = 'swiglu_bert'): LSWTConfig {
+	const base = { ...REFERENCE_DEFAULTS, vocab_size: vocabSize, reward_heads: ['reward'], reward_pooler: pooler };
+	if (name === 'nano')
+		return { ...base, d_vocab: 32, d_model: 64, d_ffn: 128, n_heads: 4, n_layers: 2, reward_dropout: 0.1 };
+	return { ...base, d_vocab: 128, d_model: 128, d_ffn: 512, n_heads: 4, n_layers: 4, reward_dropout: 0.1 };
+}
+
+/** config.json as the reference writes it for a DPH model. */
+export function toConfigJson(c: LSWTConfig): Record<string, unknown> {
+	return { architectures: ['LSWTForDPH'], model_type: 'lsw_transformer', torch_dtype: 'float32', ...c };
+}

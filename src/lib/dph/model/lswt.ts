@@ -1,0 +1,256 @@
+/**
+ * The LSWT causal language model with a Direct Preference Head, in tfjs — the whole forward pass in one file.
+ * Parameter names and layouts follow the reference PyTorch state dict (weights are [out, in]), so checkpoints load
+ * unchanged. The Transformer-XL memory of the reference is not used for DPH training or scoring (neither does the
+ * reference), so it is not implemented.
+ *
+ *   ids → E[ids] → ·W_inᵀ → LN → N × { x += o(attn(LN x)); x += fc2(a ⊙ silu(g)), [a, g] = fc1(LN x) } → LN_out = h
+ *   logits = (h · W_headᵀ) · Eᵀ          reward = head(pooler(h[last <|im_end|>]))
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import { mulberry32, normal } from '../random';
+import { embed } from '../tfops';
+import type { LSWTConfig } from './config';
+
+type TF = typeof tfjs;
+type Tensor = tfjs.Tensor;
+type T2 = tfjs.Tensor2D;
+
+export type Params = Record<string, tfjs.Variable>;
+
+/** Every parameter name and shape, in the reference's order. */
+export function parameterShapes(c: LSWTConfig): [string, number[]][] {
+	const d = c.d_model;
+	const out: [string, number[]][] = [
+		['model.input_embedding.embedding.weight', [c.vocab_size, c.d_vocab]],
+		['model.input_proj.weight', [d, c.d_vocab]],
+		['model.input_norm.weight', [d]],
+		['model.input_norm.bias', [d]],
+	];
+	for (let i = 0; i < c.n_layers; i++) {
+		const b = `model.blocks.${i}`;
+		out.push([`${b}.att_norm.weight`, [d]], [`${b}.att_norm.bias`, [d]]);
+		for (const p of ['q', 'k', 'v', 'o']) {
+			out.push([`${b}.att.proj_${p}.weight`, [d, d]]);
+			if (c.enable_bias) out.push([`${b}.att.proj_${p}.bias`, [d]]);
+		}
+		out.push([`${b}.ffn_norm.weight`, [d]], [`${b}.ffn_norm.bias`, [d]]);
+		// The reference's FFN linears always have a bias, whatever enable_bias says.
+		out.push([`${b}.ffn.fc1.weight`, [2 * c.d_ffn, d]], [`${b}.ffn.fc1.bias`, [2 * c.d_ffn]]);
+		out.push([`${b}.ffn.fc2.weight`, [d, c.d_ffn]], [`${b}.ffn.fc2.bias`, [d]]);
+	}
+	out.push(['model.output_norm.weight', [d]], ['model.output_norm.bias', [d]], ['head_proj.weight', [c.d_vocab, d]]);
+	out.push(...poolerShapes(c));
+	for (const h of c.reward_heads ?? []) out.push([`reward_heads.${h}.weight`, [1, d]]);
+	return out;
+}
+
+/** torch.nn.Sequential indices differ by pooler: these are the Linear layers' keys. */
+export function poolerLinears(c: LSWTConfig): { key: string; shape: [number, number] }[] {
+	const d = c.d_model;
+	switch (c.reward_pooler) {
+		case 'identity':
+			return [];
+		case 'bert':
+			return [{ key: 'pooler_pipeline.0', shape: [d, d] }];
+		case 't5':
+			return [{ key: 'pooler_pipeline.1', shape: [d, d] }];
+		case 'swiglu_bert':
+			return [
+				{ key: 'pooler_pipeline.0', shape: [2 * c.d_ffn, d] },
+				{ key: 'pooler_pipeline.2', shape: [d, c.d_ffn] },
+			];
+		case 'swiglu_t5':
+			return [
+				{ key: 'pooler_pipeline.1', shape: [2 * c.d_ffn, d] },
+				{ key: 'pooler_pipeline.3', shape: [d, c.d_ffn] },
+			];
+	}
+}
+
+function poolerShapes(c: LSWTConfig): [string, number[]][] {
+	return poolerLinears(c).flatMap(({ key, shape }) => [
+		[`${key}.weight`, shape] as [string, number[]],
+		[`${key}.bias`, [shape[0]]] as [string, number[]],
+	]);
+}
+
+export function countParameters(c: LSWTConfig): number {
+	return parameterShapes(c).reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
+}
+
+/**
+ * Initialise like the reference's _init_weights: Linear/Embedding weights ~ N(0, 0.02), biases 0, LayerNorm 1/0.
+ * Values come from our seeded JS generator, so the same seed gives the same model on every backend.
+ */
+export function initParams(tf: TF, c: LSWTConfig, seed: number, std = 0.02): Params {
+	const rand = mulberry32(seed);
+	const params: Params = {};
+	for (const [name, shape] of parameterShapes(c)) {
+		const size = shape.reduce((a, b) => a * b, 1);
+		const v = new Float32Array(size);
+		if (/norm\.weight$/.test(name)) v.fill(1);
+		else if (!name.endsWith('.bias')) for (let i = 0; i < size; i++) v[i] = std * normal(rand);
+		params[name] = tf.variable(tf.tensor(v, shape), true, name);
+	}
+	return params;
+}
+
+function linear(tf: TF, x: Tensor, w: Tensor, b?: Tensor): Tensor {
+	const shape = x.shape;
+	const y = tf.matMul(tf.reshape(x, [-1, shape[shape.length - 1]]) as T2, w as T2, false, true);
+	const out = b ? tf.add(y, b) : y;
+	return tf.reshape(out, [...shape.slice(0, -1), w.shape[0]]);
+}
+
+function layerNorm(tf: TF, x: Tensor, w: Tensor, b: Tensor, eps = 1e-5): Tensor {
+	const { mean, variance } = tf.moments(x, -1, true);
+	return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), w), b);
+}
+
+/** a ⊙ silu(g) with [a, g] the two halves of the last axis: the reference puts the value first. */
+function swiglu(tf: TF, x: Tensor): Tensor {
+	const [a, g] = tf.split(x, 2, -1);
+	return tf.mul(a, tf.mul(g, tf.sigmoid(g)));
+}
+
+/**
+ * cos and sin tables [S, d_head] for GPT-NeoX rotate-half RoPE with duplicated frequencies. With rope_reversed
+ * (the reference default) positions run S−1 … 0, so the last token of every sequence sits at position 0.
+ */
+export function ropeTables(c: LSWTConfig, seqLen: number): { cos: Float32Array; sin: Float32Array; dHead: number } {
+	const dHead = c.d_model / c.n_heads;
+	const half = dHead / 2;
+	const cos = new Float32Array(seqLen * dHead);
+	const sin = new Float32Array(seqLen * dHead);
+	for (let s = 0; s < seqLen; s++) {
+		const t = c.rope_reversed ? seqLen - 1 - s : s;
+		for (let i = 0; i < half; i++) {
+			const f = t / c.rope_base_freq ** ((2 * i) / dHead);
+			const cs = Math.cos(f);
+			const sn = Math.sin(f);
+			cos[s * dHead + i] = cs;
+			cos[s * dHead + i + half] = cs;
+			sin[s * dHead + i] = sn;
+			sin[s * dHead + i + half] = sn;
+		}
+	}
+	return { cos, sin, dHead };
+}
+
+function applyRope(tf: TF, x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+	const [x1, x2] = tf.split(x, 2, -1);
+	const rotated = tf.concat([tf.neg(x2), x1], -1);
+	return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+}
+
+export interface ForwardOptions {
+	/** Enables dropout in the pooler and the gradient-safe embedding lookup. */
+	training?: boolean;
+	/** Seed for dropout masks (training only), for reproducible runs. */
+	dropoutSeed?: number;
+}
+
+/**
+ * Hidden states after the output norm, [B, S, d_model]. Sequences are right-padded: with causal attention a real
+ * token never attends to the padding after it, which is why the reference needs no padding mask either.
+ */
+export function hiddenStates(tf: TF, c: LSWTConfig, p: Params, ids: Tensor, opts: ForwardOptions = {}): Tensor {
+	return tf.tidy(() => {
+		const [B, S] = ids.shape as [number, number];
+		const H = c.n_heads;
+		const { cos: cosA, sin: sinA, dHead } = ropeTables(c, S);
+		const cos = tf.tensor(cosA, [1, 1, S, dHead]);
+		const sin = tf.tensor(sinA, [1, 1, S, dHead]);
+		// Causal mask: −1e9 above the diagonal (keys after the query).
+		const maskData = new Float32Array(S * S);
+		for (let i = 0; i < S; i++) for (let j = i + 1; j < S; j++) maskData[i * S + j] = -1e9;
+		const mask = tf.tensor(maskData, [1, 1, S, S]);
+		const scale = 1 / Math.sqrt(dHead);
+
+		const e = embed(tf, p['model.input_embedding.embedding.weight'], ids, { differentiable: opts.training });
+		let x = layerNorm(
+			tf,
+			linear(tf, e, p['model.input_proj.weight']),
+			p['model.input_norm.weight'],
+			p['model.input_norm.bias'],
+		);
+		const heads = (t: Tensor) => tf.transpose(tf.reshape(t, [B, S, H, dHead]), [0, 2, 1, 3]);
+		for (let i = 0; i < c.n_layers; i++) {
+			const b = `model.blocks.${i}`;
+			const bias = (n: string) => (c.enable_bias ? p[`${b}.att.${n}.bias`] : undefined);
+			const hA = layerNorm(tf, x, p[`${b}.att_norm.weight`], p[`${b}.att_norm.bias`]);
+			const q = applyRope(tf, heads(linear(tf, hA, p[`${b}.att.proj_q.weight`], bias('proj_q'))), cos, sin);
+			const k = applyRope(tf, heads(linear(tf, hA, p[`${b}.att.proj_k.weight`], bias('proj_k'))), cos, sin);
+			const v = heads(linear(tf, hA, p[`${b}.att.proj_v.weight`], bias('proj_v')));
+			const att = tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask));
+			const merged = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B, S, c.d_model]);
+			x = tf.add(x, linear(tf, merged, p[`${b}.att.proj_o.weight`], bias('proj_o')));
+			const hF = layerNorm(tf, x, p[`${b}.ffn_norm.weight`], p[`${b}.ffn_norm.bias`]);
+			const inner = swiglu(tf, linear(tf, hF, p[`${b}.ffn.fc1.weight`], p[`${b}.ffn.fc1.bias`]));
+			x = tf.add(x, linear(tf, inner, p[`${b}.ffn.fc2.weight`], p[`${b}.ffn.fc2.bias`]));
+		}
+		return layerNorm(tf, x, p['model.output_norm.weight'], p['model.output_norm.bias']);
+	});
+}
+
+/** Next-token logits [B, S, vocab]: the tied embedding through the head's down-projection. */
+export function logits(tf: TF, p: Params, hidden: Tensor): Tensor {
+	return tf.tidy(() => {
+		const down = linear(tf, hidden, p['head_proj.weight']);
+		return linear(tf, down, p['model.input_embedding.embedding.weight']);
+	});
+}
+
+/**
+ * The DPH reward of each sequence, [B]: the hidden state at `rewardIndex` (the last <|im_end|>) through the
+ * pooler and the first reward head. Selection is a one-hot matMul, which has a gradient on every backend.
+ */
+export function rewards(
+	tf: TF,
+	c: LSWTConfig,
+	p: Params,
+	hidden: Tensor,
+	rewardIndex: Tensor,
+	opts: ForwardOptions = {},
+): Tensor {
+	return tf.tidy(() => {
+		const [B, S, d] = hidden.shape as [number, number, number];
+		const pick = tf.reshape(tf.cast(tf.oneHot(tf.cast(rewardIndex, 'int32') as tfjs.Tensor1D, S), 'float32'), [
+			B,
+			1,
+			S,
+		]);
+		let x: Tensor = tf.reshape(tf.matMul(pick, hidden), [B, d]);
+		const drop = (t: Tensor, k: number) =>
+			opts.training && c.reward_dropout > 0
+				? tf.dropout(t, c.reward_dropout, undefined, (opts.dropoutSeed ?? 0) + k)
+				: t;
+		const lin = (key: string, t: Tensor) => linear(tf, t, p[`${key}.weight`], p[`${key}.bias`]);
+		const [l1, l2] = poolerLinears(c).map((l) => l.key);
+		switch (c.reward_pooler) {
+			case 'identity':
+				x = drop(x, 0);
+				break;
+			case 'bert':
+				x = drop(tf.tanh(lin(l1, x)), 1);
+				break;
+			case 't5':
+				x = drop(tf.tanh(lin(l1, drop(x, 0))), 1);
+				break;
+			case 'swiglu_bert':
+				x = drop(tf.tanh(lin(l2, swiglu(tf, lin(l1, x)))), 1);
+				break;
+			case 'swiglu_t5':
+				x = drop(tf.tanh(lin(l2, swiglu(tf, lin(l1, drop(x, 0))))), 1);
+				break;
+		}
+		const head = c.reward_heads?.[0];
+		if (!head) throw new Error('This model has no reward head: config.reward_heads is empty');
+		return tf.reshape(linear(tf, x, p[`reward_heads.${head}.weight`]), [B]);
+	});
+}
+
+export function disposeParams(p: Params): void {
+	for (const v of Object.values(p)) v.dispose();
+}
