@@ -1,0 +1,118 @@
+/**
+ * The joint training objective of the paper (eq. 7), as the reference trainer computes it:
+ *   loss = α1 · L_cDPO(β, ε_dpo) + α2 · L_DPH(ε_dph)
+ * with summed, masked log-probs for DPO (a frozen reference model supplies the baseline) and the DPH loss on the
+ * rewards read at the last <|im_end|>. Batches stack chosen rows first, then rejected rows (as the reference does).
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import { LOSSES } from '../losses';
+import type { LSWTConfig } from '../model/config';
+import { hiddenStates, logits, type Params, rewards } from '../model/lswt';
+import { logSigmoid } from '../tfops';
+
+type TF = typeof tfjs;
+type Tensor = tfjs.Tensor;
+
+export interface ObjectiveConfig {
+	/** 'sepdph' or 'condph'. */
+	dph: 'sepdph' | 'condph';
+	dphEps: number;
+	dpoEps: number;
+	beta: number;
+	/** α1: weight of cDPO; 0 disables it (and the reference model). */
+	dpoWeight: number;
+	/** α2: weight of the DPH loss. */
+	dphWeight: number;
+}
+
+export interface BatchTensors {
+	/** [2B, L] int32: B chosen rows, then B rejected rows. */
+	ids: Tensor;
+	/** [2B, L] int32: next-token targets (pad positions hold any valid id; the mask hides them). */
+	targets: Tensor;
+	/** [2B, L] float32: 1 on assistant content + its closing <|im_end|> (training mask). */
+	trainMask: Tensor;
+	/** [2B, L] float32: 1 on assistant content only (average log-prob baseline). */
+	evalMask: Tensor;
+	/** [2B] int32: index of the last <|im_end|> in each row. */
+	rewardIndex: Tensor;
+}
+
+/**
+ * Per-sequence log-probs of the targets: summed over `mask` and averaged over it. Log-softmax over the whole
+ * vocabulary in float32; the target is picked with a one-hot product so the gradient exists on every backend.
+ */
+export function sequenceLogProbs(tf: TF, lg: Tensor, targets: Tensor, mask: Tensor): { sum: Tensor; mean: Tensor } {
+	return tf.tidy(() => {
+		const V = lg.shape[lg.shape.length - 1];
+		const logp = tf.sub(lg, tf.logSumExp(lg, -1, true));
+		const picked = tf.sum(tf.mul(logp, tf.cast(tf.oneHot(tf.cast(targets, 'int32'), V), 'float32')), -1);
+		const sum = tf.sum(tf.mul(picked, mask), -1);
+		const mean = tf.div(sum, tf.maximum(tf.sum(mask, -1), 1));
+		return { sum, mean };
+	});
+}
+
+/** cDPO (eq. 3) on summed log-ratios: −(1−ε)·logσ(βz) − ε·logσ(−βz), z = (π_w − π_l) − (ref_w − ref_l). */
+export function cdpoLoss(tf: TF, policySum: Tensor, refSum: Tensor, beta: number, eps: number): Tensor {
+	return tf.tidy(() => {
+		const B = policySum.shape[0] / 2;
+		const [pw, pl] = tf.split(policySum, [B, B]);
+		const [rw, rl] = tf.split(refSum, [B, B]);
+		const z = tf.mul(tf.sub(tf.sub(pw, pl), tf.sub(rw, rl)), beta);
+		return tf.mean(tf.neg(tf.add(tf.mul(1 - eps, logSigmoid(tf, z)), tf.mul(eps, logSigmoid(tf, tf.neg(z))))));
+	});
+}
+
+export interface ObjectiveOutput {
+	loss: tfjs.Scalar;
+	dphLoss: Tensor;
+	dpoLoss: Tensor;
+	/** [B] rewards of chosen and rejected sequences. */
+	rw: Tensor;
+	rl: Tensor;
+	/** [2B] average log-prob over the assistant content (eval mask), for the log-prob predictor. */
+	avgLogProb: Tensor;
+	tokens: number;
+}
+
+/**
+ * The joint loss for one batch. `refSum` (summed log-probs of the frozen reference model on the same batch, [2B])
+ * is computed outside any gradient tape by the caller.
+ */
+export function objective(
+	tf: TF,
+	c: LSWTConfig,
+	p: Params,
+	batch: BatchTensors,
+	refSum: Tensor | null,
+	obj: ObjectiveConfig,
+	opts: { training: boolean; dropoutSeed?: number },
+): ObjectiveOutput {
+	const h = hiddenStates(tf, c, p, batch.ids, { training: opts.training });
+	const r = rewards(tf, c, p, h, batch.rewardIndex, { training: opts.training, dropoutSeed: opts.dropoutSeed });
+	const B = r.shape[0] / 2;
+	const [rw, rl] = tf.split(r, [B, B]);
+	const dphLoss = tf.mean(LOSSES[obj.dph].tensor(tf, rw, rl, { eps: obj.dphEps }));
+	let dpoLoss: Tensor = tf.scalar(0);
+	let avgLogProb: Tensor;
+	if (obj.dpoWeight > 0 || !opts.training) {
+		const lg = logits(tf, p, h);
+		const train = sequenceLogProbs(tf, lg, batch.targets, batch.trainMask);
+		avgLogProb = sequenceLogProbs(tf, lg, batch.targets, batch.evalMask).mean;
+		if (obj.dpoWeight > 0 && refSum) dpoLoss = cdpoLoss(tf, train.sum, refSum, obj.beta, obj.dpoEps);
+	} else {
+		avgLogProb = tf.zeros([2 * B]);
+	}
+	const loss = tf.add(tf.mul(dphLoss, obj.dphWeight), tf.mul(dpoLoss, obj.dpoWeight)) as tfjs.Scalar;
+	const tokens = batch.ids.size;
+	return { loss, dphLoss, dpoLoss, rw, rl, avgLogProb, tokens };
+}
+
+/** Summed training-mask log-probs of the frozen reference model, [2B] (no gradient). */
+export function referenceLogProbs(tf: TF, c: LSWTConfig, ref: Params, batch: BatchTensors): Tensor {
+	return tf.tidy(() => {
+		const h = hiddenStates(tf, c, ref, batch.ids);
+		return sequenceLogProbs(tf, logits(tf, ref, h), batch.targets, batch.trainMask).sum;
+	});
+}
