@@ -3,6 +3,7 @@
  *   dph.losses.getLoss('sepdph'), dph.landscape.computeLandscape(…), dph.random.mulberry32(seed), …
  */
 export * as backend from './backend';
+export * as data from './data';
 export * as dynamics from './dynamics';
 export * as landscape from './landscape';
 export * as losses from './losses';

@@ -1,0 +1,43 @@
+/**
+ * Shapes shared by every part of the data layer. They are plain JSON-able objects so they cross the worker
+ * boundary (structured clone) and land in IndexedDB unchanged.
+ */
+
+export type Role = 'system' | 'user' | 'assistant';
+export const ROLES: readonly Role[] = ['system', 'user', 'assistant'];
+
+export interface ChatMessage {
+	role: Role;
+	content: string;
+}
+
+/**
+ * One preference comparison. `messages` is the context WITHOUT the answer; chosen and rejected are the two
+ * contents of the final assistant message. `flipped` is set by synthetic tasks when label noise swapped the
+ * pair, so experiments can measure how a loss copes with noise it cannot see.
+ */
+export interface PreferencePair {
+	messages: ChatMessage[];
+	chosen: string;
+	rejected: string;
+	flipped?: boolean;
+}
+
+/**
+ * A multiple-choice item (DESIGN.md §4 scoring input): `label` indexes the correct candidate when known.
+ * Both predictors (DPH reward, average log-prob) are evaluated on these.
+ */
+export interface MultipleChoiceItem {
+	messages: ChatMessage[];
+	candidates: string[];
+	label?: number;
+}
+
+/** Thrown for invalid arguments; the message names the field, the value and what is allowed. */
+export class DataError extends Error {
+	override name = 'DataError';
+}
+
+export function isRole(x: unknown): x is Role {
+	return x === 'system' || x === 'user' || x === 'assistant';
+}
