@@ -26,7 +26,9 @@ export function writeSafetensors(tensors: TensorEntry[], metadata: Record<string
 	for (const t of sorted) {
 		const size = t.shape.reduce((a, b) => a * b, 1);
 		if (size !== t.data.length) {
-			throw new Error(`safetensors: tensor ${t.name} has shape [${t.shape}] (${size} values) but ${t.data.length} values`);
+			throw new Error(
+				`safetensors: tensor ${t.name} has shape [${t.shape}] (${size} values) but ${t.data.length} values`,
+			);
 		}
 		header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * size] };
 		offset += 4 * size;
@@ -56,8 +58,12 @@ export function readSafetensors(bytes: Uint8Array): { tensors: TensorEntry[]; me
 	if (bytes.length < 8) throw new Error('safetensors: file shorter than its 8-byte header length');
 	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 	const n = Number(view.getBigUint64(0, true));
-	if (8 + n > bytes.length) throw new Error(`safetensors: header length ${n} runs past the end of the file (${bytes.length} bytes)`);
-	const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, HeaderEntry | Record<string, string>>;
+	if (8 + n > bytes.length)
+		throw new Error(`safetensors: header length ${n} runs past the end of the file (${bytes.length} bytes)`);
+	const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
+		string,
+		HeaderEntry | Record<string, string>
+	>;
 	const metadata = (header.__metadata__ as Record<string, string>) ?? {};
 	const tensors: TensorEntry[] = [];
 	for (const [name, e] of Object.entries(header)) {

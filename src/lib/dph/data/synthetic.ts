@@ -12,8 +12,8 @@ import { deriveSeed, mulberry32 } from '../random';
 import { itemToPair, withNoise } from './pairs';
 import { type ChatMessage, DataError, type MultipleChoiceItem, type PreferencePair } from './types';
 
-export type TaskName = 'arithmetic' | 'multiple-choice' | 'copy' | 'parity';
-export const TASK_NAMES: readonly TaskName[] = ['arithmetic', 'multiple-choice', 'copy', 'parity'];
+export type TaskName = 'echo' | 'arithmetic' | 'multiple-choice' | 'copy' | 'parity';
+export const TASK_NAMES: readonly TaskName[] = ['echo', 'arithmetic', 'multiple-choice', 'copy', 'parity'];
 
 export const MIN_DIFFICULTY = 1;
 export const MAX_DIFFICULTY = 5;
@@ -49,6 +49,15 @@ export const TASK_INFO: Readonly<Record<TaskName, TaskInfo>> = {
 		defaultCandidates: 4,
 		candidates: [2, MAX_CANDIDATES],
 		system: 'Answer with the letter and text of the correct choice.',
+	},
+	echo: {
+		name: 'echo',
+		description:
+			'Say a random word back; wrong answers are other random words of the same length. Decidable from the prompt and learnable by a tiny model in a minute (equality of tokens), which makes it the demo task.',
+		difficulty: 'word length d',
+		defaultCandidates: 4,
+		candidates: [2, MAX_CANDIDATES],
+		system: 'Say the word back.',
 	},
 	copy: {
 		name: 'copy',
@@ -418,6 +427,13 @@ function copy(rand: Rand, difficulty: number, k: number): Generated {
 	return { user: `Repeat exactly: ${s}`, candidates, label };
 }
 
+function echo(rand: Rand, difficulty: number, k: number): Generated {
+	const s = randomString(rand, difficulty);
+	// assemble() drops repeats of the correct word and of each other.
+	const { candidates, label } = assemble(rand, s, k, () => randomString(rand, difficulty));
+	return { user: `Say ${s}`, candidates, label };
+}
+
 function parity(rand: Rand, difficulty: number): Generated {
 	let bits = '';
 	let ones = 0;
@@ -440,13 +456,15 @@ export function makeItem(
 	const rand = mulberry32(deriveSeed(opts.seed, name, 'item', opts.difficulty, opts.candidates, index));
 	const k = opts.candidates;
 	const g =
-		name === 'arithmetic'
-			? arithmetic(rand, opts.difficulty, k)
-			: name === 'multiple-choice'
-				? multipleChoice(rand, opts.difficulty, k)
-				: name === 'copy'
-					? copy(rand, opts.difficulty, k)
-					: parity(rand, opts.difficulty);
+		name === 'echo'
+			? echo(rand, opts.difficulty, k)
+			: name === 'arithmetic'
+				? arithmetic(rand, opts.difficulty, k)
+				: name === 'multiple-choice'
+					? multipleChoice(rand, opts.difficulty, k)
+					: name === 'copy'
+						? copy(rand, opts.difficulty, k)
+						: parity(rand, opts.difficulty);
 	const messages: ChatMessage[] = [];
 	// The system draw has its own stream so changing the rate never changes questions or answers.
 	if (mulberry32(deriveSeed(opts.seed, name, 'system', index))() < opts.system) {

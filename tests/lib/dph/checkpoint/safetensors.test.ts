@@ -7,7 +7,8 @@ describe('safetensors writer', () => {
 			{ name: 'b', shape: [2], data: new Float32Array([1, -2]) },
 			{ name: 'a', shape: [1, 1], data: new Float32Array([0.5]) },
 		]);
-		const json = '{"a":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}';
+		const json =
+			'{"a":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}';
 		const padded = json + ' '.repeat((8 - (json.length % 8)) % 8);
 		expect(padded.length % 8).toBe(0);
 		const view = new DataView(bytes.buffer);
@@ -24,6 +25,8 @@ describe('safetensors writer', () => {
 		expect(back.metadata).toEqual({ format: 'pt' });
 		expect(back.tensors[0].name).toBe('model.x.weight');
 		expect(Array.from(back.tensors[0].data)).toEqual([1, 2, 3, 4, 5, 6]);
-		expect(() => writeSafetensors([{ name: 'w', shape: [4], data: new Float32Array(3) }])).toThrow(/tensor w has shape \[4\]/);
+		expect(() => writeSafetensors([{ name: 'w', shape: [4], data: new Float32Array(3) }])).toThrow(
+			/tensor w has shape \[4\]/,
+		);
 	});
 });

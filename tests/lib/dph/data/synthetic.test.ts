@@ -226,7 +226,7 @@ describe('makeTask: validation', () => {
 		const bad = (name: string, o: Record<string, unknown>) => () =>
 			makeTask(name, { n: 10, seed: 1, ...o } as Parameters<typeof makeTask>[1]);
 		expect(bad('sudoku', {})).toThrow(
-			/task: unknown task "sudoku"; valid tasks are arithmetic, multiple-choice, copy, parity/,
+			/task: unknown task "sudoku"; valid tasks are echo, arithmetic, multiple-choice, copy, parity/,
 		);
 		expect(bad('arithmetic', { noise: 1.5 })).toThrow(/noise: must be a number in \[0, 1\], got 1.5/);
 		expect(bad('arithmetic', { noise: Number.NaN })).toThrow(/noise: must be a number in \[0, 1\], got null/);
@@ -237,5 +237,18 @@ describe('makeTask: validation', () => {
 		expect(bad('parity', { candidates: 4 })).toThrow(/candidates \(parity\): must be an integer in \[2, 2\], got 4/);
 		expect(bad('multiple-choice', { candidates: 9 })).toThrow(/candidates \(multiple-choice\): .*\[2, 8\], got 9/);
 		expect(bad('copy', { system: -1 })).toThrow(DataError);
+	});
+});
+
+describe('echo task', () => {
+	it('asks to say a word back; the chosen answer is that word and every wrong candidate differs', () => {
+		const t = makeTask('echo', { n: 50, seed: 3, difficulty: 2 });
+		for (const item of t.items) {
+			const word = item.messages[item.messages.length - 1].content.replace(/^Say /, '');
+			expect(word).toMatch(/^[a-z]{2}$/);
+			expect(item.candidates[item.label]).toBe(word);
+			expect(new Set(item.candidates).size).toBe(item.candidates.length);
+		}
+		for (const p of t.pairs) expect(p.chosen).not.toBe(p.rejected);
 	});
 });

@@ -1,0 +1,167 @@
+/**
+ * Training configuration: one typed, validated object (from a JSON file, a preset, a page form or a notebook
+ * cell). Validation errors name the field, the value and what is allowed.
+ */
+import { POOLERS, type PoolerName } from '../model/config';
+
+export interface TrainConfig {
+	/**
+	 * initStd: std of the N(0, σ²) initialisation of weights. The reference uses 0.02 for pretrained-size models;
+	 * tiny models trained from scratch learn the reward much faster from a larger σ.
+	 */
+	model: { preset: 'nano' | 'tiny'; pooler: PoolerName; dropout: number; initStd: number };
+	data: {
+		task: 'echo' | 'arithmetic' | 'multiple-choice' | 'copy' | 'parity' | 'jsonl';
+		/** JSONL text (task "jsonl"): TRL prompt/chosen/rejected or messages/candidates/label lines. */
+		jsonl?: string;
+		trainPairs: number;
+		validationPairs: number;
+		/** Label-noise rate η: the fraction of training pairs whose chosen/rejected are swapped. */
+		noise: number;
+		difficulty: number;
+		maxLen: number;
+	};
+	objective: {
+		dph: 'sepdph' | 'condph';
+		dphEps: number;
+		dpoEps: number;
+		beta: number;
+		dpoWeight: number;
+		dphWeight: number;
+	};
+	optim: {
+		lr: number;
+		warmupSteps: number;
+		minLrRatio: number;
+		beta1: number;
+		beta2: number;
+		eps: number;
+		weightDecay: number;
+		/** Decay toward the initial weights θ0 (prior regularization) instead of toward 0. */
+		decayInit: boolean;
+		dphWeightDecay: number;
+		dphDecayInit: boolean;
+		maxGradNorm: number;
+	};
+	/** 'all' trains everything; 'heads' freezes the language model and trains the pooler and reward head. */
+	trainable: 'all' | 'heads';
+	steps: number;
+	batchSize: number;
+	/** Micro-batches per optimizer step (gradient accumulation). */
+	accumulate: number;
+	evalEvery: number;
+	seed: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+	model: { preset: 'nano', pooler: 'swiglu_bert', dropout: 0.1, initStd: 0.02 },
+	data: { task: 'arithmetic', trainPairs: 2048, validationPairs: 256, noise: 0, difficulty: 1, maxLen: 64 },
+	objective: { dph: 'sepdph', dphEps: 0.1, dpoEps: 0.25, beta: 0.6, dpoWeight: 1, dphWeight: 1 },
+	optim: {
+		lr: 3e-3,
+		warmupSteps: 20,
+		minLrRatio: 0.1,
+		beta1: 0.9,
+		beta2: 0.95,
+		eps: 1e-8,
+		weightDecay: 0.1,
+		decayInit: true,
+		dphWeightDecay: 0.1,
+		dphDecayInit: false,
+		maxGradNorm: 1,
+	},
+	trainable: 'all',
+	steps: 300,
+	batchSize: 16,
+	accumulate: 1,
+	evalEvery: 50,
+	seed: 1,
+};
+
+export const TRAIN_PRESETS: Record<string, (base?: TrainConfig) => TrainConfig> = {
+	'sepdph-demo': (b = DEFAULT_TRAIN_CONFIG) => ({ ...b, objective: { ...b.objective, dph: 'sepdph', dphEps: 0.1 } }),
+	'condph-demo': (b = DEFAULT_TRAIN_CONFIG) => ({ ...b, objective: { ...b.objective, dph: 'condph', dphEps: 0.1 } }),
+};
+
+export class TrainConfigError extends Error {
+	override name = 'TrainConfigError';
+	constructor(
+		message: string,
+		readonly field: string,
+	) {
+		super(message);
+	}
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Deep-merge `raw` over the defaults, rejecting unknown fields (a typo would otherwise be silently ignored). */
+function merge(base: Obj, raw: Obj, path: string): Obj {
+	const out: Obj = { ...base };
+	for (const [k, v] of Object.entries(raw)) {
+		const field = path ? `${path}.${k}` : k;
+		if (!(k in base) && !(path === 'data' && k === 'jsonl')) {
+			throw new TrainConfigError(`${field} is not a training option (known: ${Object.keys(base).join(', ')})`, field);
+		}
+		out[k] = isObj(base[k]) && isObj(v) ? merge(base[k] as Obj, v, field) : v;
+	}
+	return out;
+}
+
+export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRAIN_CONFIG): TrainConfig {
+	if (!isObj(raw)) throw new TrainConfigError('the training config must be a JSON object', '(root)');
+	const c = merge(base as unknown as Obj, raw, '') as unknown as TrainConfig;
+	const num = (field: string, v: unknown, ok: (n: number) => boolean, range: string) => {
+		if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
+			throw new TrainConfigError(`${field} = ${JSON.stringify(v)} is invalid: valid ${range}`, field);
+		}
+	};
+	const int = (field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) =>
+		num(field, v, (n) => Number.isInteger(n) && n >= min && n <= max, `a whole number in [${min}, ${max}]`);
+	const oneOf = <T extends string>(field: string, v: unknown, list: readonly T[]) => {
+		if (!list.includes(v as T))
+			throw new TrainConfigError(`${field} = ${JSON.stringify(v)} is invalid: valid ${list.join(', ')}`, field);
+	};
+	oneOf('model.preset', c.model.preset, ['nano', 'tiny']);
+	oneOf('model.pooler', c.model.pooler, POOLERS);
+	num('model.dropout', c.model.dropout, (n) => n >= 0 && n < 1, '0 ≤ dropout < 1');
+	num('model.initStd', c.model.initStd, (n) => n > 0 && n <= 1, '0 < initStd ≤ 1');
+	oneOf('data.task', c.data.task, ['echo', 'arithmetic', 'multiple-choice', 'copy', 'parity', 'jsonl']);
+	if (c.data.task === 'jsonl' && typeof c.data.jsonl !== 'string') {
+		throw new TrainConfigError('data.jsonl must hold the JSONL text when data.task is "jsonl"', 'data.jsonl');
+	}
+	int('data.trainPairs', c.data.trainPairs, 1);
+	int('data.validationPairs', c.data.validationPairs, 1);
+	num('data.noise', c.data.noise, (n) => n >= 0 && n < 0.5, '0 ≤ noise < 0.5');
+	int('data.difficulty', c.data.difficulty, 1, 5);
+	int('data.maxLen', c.data.maxLen, 8, 4096);
+	oneOf('objective.dph', c.objective.dph, ['sepdph', 'condph']);
+	num('objective.dphEps', c.objective.dphEps, (n) => n >= 0 && n <= 0.5, '0 ≤ dphEps ≤ 0.5');
+	num('objective.dpoEps', c.objective.dpoEps, (n) => n >= 0 && n <= 0.5, '0 ≤ dpoEps ≤ 0.5');
+	num('objective.beta', c.objective.beta, (n) => n > 0, 'beta > 0');
+	num('objective.dpoWeight', c.objective.dpoWeight, (n) => n >= 0, 'dpoWeight ≥ 0');
+	num('objective.dphWeight', c.objective.dphWeight, (n) => n >= 0, 'dphWeight ≥ 0');
+	num('optim.lr', c.optim.lr, (n) => n > 0 && n < 1, '0 < lr < 1');
+	int('optim.warmupSteps', c.optim.warmupSteps, 0);
+	num('optim.minLrRatio', c.optim.minLrRatio, (n) => n >= 0 && n <= 1, '0 ≤ minLrRatio ≤ 1');
+	num('optim.beta1', c.optim.beta1, (n) => n >= 0 && n < 1, '0 ≤ beta1 < 1');
+	num('optim.beta2', c.optim.beta2, (n) => n > 0 && n < 1, '0 < beta2 < 1');
+	num('optim.eps', c.optim.eps, (n) => n > 0, 'eps > 0');
+	num('optim.weightDecay', c.optim.weightDecay, (n) => n >= 0, 'weightDecay ≥ 0');
+	num('optim.dphWeightDecay', c.optim.dphWeightDecay, (n) => n >= 0, 'dphWeightDecay ≥ 0');
+	num('optim.maxGradNorm', c.optim.maxGradNorm, (n) => n >= 0, 'maxGradNorm ≥ 0 (0 disables clipping)');
+	oneOf('trainable', c.trainable, ['all', 'heads']);
+	int('steps', c.steps, 1);
+	int('batchSize', c.batchSize, 1, 4096);
+	int('accumulate', c.accumulate, 1, 1024);
+	int('evalEvery', c.evalEvery, 1);
+	int('seed', c.seed, 0, 2 ** 32 - 1);
+	if (c.optim.warmupSteps >= c.steps) {
+		throw new TrainConfigError(
+			`optim.warmupSteps (${c.optim.warmupSteps}) must be less than steps (${c.steps})`,
+			'optim.warmupSteps',
+		);
+	}
+	return c;
+}

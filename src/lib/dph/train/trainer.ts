@@ -1,0 +1,373 @@
+/**
+ * DPHTrainer: trains an LSWT model with a Direct Preference Head jointly with cDPO, as the reference trainer does,
+ * on the tfjs backend chosen by backend.ts. One instance per run; the CLI, the worker and tests all drive it.
+ *   step()      one optimizer step (with gradient accumulation), returns step metrics
+ *   evaluate()  validation metrics: DPH and log-prob accuracy, mean r_w, r_l, margin, losses
+ *   export()    a Hugging Face–layout checkpoint (config.json, model.safetensors, tokenizer.json)
+ * A non-finite loss or gradient stops the run with a TrainingDivergedError naming the step and the quantity; the
+ * parameters are rolled back to the last good snapshot, so export() still gives a usable checkpoint.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import { writeSafetensors } from '../checkpoint/safetensors';
+import {
+	CharTokenizer,
+	makePairBatch,
+	makeTask,
+	type PairBatch,
+	type PreferencePair,
+	parseJsonl,
+	permutation,
+	trainValidationSplit,
+} from '../data';
+import { type LSWTConfig, preset, toConfigJson } from '../model/config';
+import { countParameters, disposeParams, initParams, type Params } from '../model/lswt';
+import { deriveSeed } from '../random';
+import type { TrainConfig } from './config';
+import { type BatchTensors, type ObjectiveConfig, objective, referenceLogProbs } from './objective';
+import { clipByGlobalNorm, LaProp, lrSchedule, paramGroups } from './optim';
+
+type TF = typeof tfjs;
+
+export interface StepMetrics {
+	step: number;
+	loss: number;
+	dphLoss: number;
+	dpoLoss: number;
+	dphAccuracy: number;
+	logprobAccuracy: number;
+	rewardChosen: number;
+	rewardRejected: number;
+	margin: number;
+	lr: number;
+	gradNorm: number;
+	tokensPerSecond: number;
+	ms: number;
+}
+
+export interface EvalMetrics {
+	step: number;
+	pairs: number;
+	dphLoss: number;
+	dpoLoss: number;
+	dphAccuracy: number;
+	logprobAccuracy: number;
+	rewardChosen: number;
+	rewardRejected: number;
+	margin: number;
+}
+
+export interface CheckpointFiles {
+	'config.json': string;
+	'model.safetensors': Uint8Array;
+	'tokenizer.json': string;
+	'tokenizer_config.json': string;
+}
+
+export class TrainingDivergedError extends Error {
+	override name = 'TrainingDivergedError';
+	constructor(
+		readonly step: number,
+		readonly quantity: string,
+	) {
+		super(
+			`Training stopped at step ${step}: ${quantity} is not finite. The parameters were rolled back to the last ` +
+				'good checkpoint; try a lower learning rate or stronger gradient clipping.',
+		);
+	}
+}
+
+const mean = (xs: ArrayLike<number>, from = 0, to = xs.length) => {
+	let s = 0;
+	for (let i = from; i < to; i++) s += xs[i];
+	return to > from ? s / (to - from) : 0;
+};
+
+export class DPHTrainer {
+	readonly tokenizer = new CharTokenizer();
+	readonly modelConfig: LSWTConfig;
+	readonly params: Params;
+	private ref: Params | null = null;
+	private trainVars: tfjs.Variable[];
+	private optimizer: LaProp;
+	private schedule: (step: number) => number;
+	private train: PreferencePair[];
+	readonly validation: PreferencePair[];
+	private order: number[] = [];
+	private cursor = 0;
+	private epoch = 0;
+	private lastGood: Map<string, Float32Array> | null = null;
+	stepCount = 0;
+	readonly parameterCount: number;
+
+	constructor(
+		private tf: TF,
+		readonly cfg: TrainConfig,
+	) {
+		const mc = preset(cfg.model.preset, this.tokenizer.vocabSize, cfg.model.pooler);
+		this.modelConfig = { ...mc, reward_dropout: cfg.model.dropout };
+		this.parameterCount = countParameters(this.modelConfig);
+		this.params = initParams(tf, this.modelConfig, deriveSeed(cfg.seed, 'init'), cfg.model.initStd);
+		if (cfg.objective.dpoWeight > 0) {
+			// The frozen reference model of cDPO: the policy's initial weights.
+			this.ref = Object.fromEntries(
+				Object.entries(this.params).map(([k, v]) => [k, tf.variable(v.clone(), false, `ref.${k}`)]),
+			);
+		}
+		const heads = (name: string) => name.startsWith('pooler_pipeline.') || name.startsWith('reward_heads.');
+		const trainable = Object.fromEntries(
+			Object.entries(this.params).filter(([k]) => cfg.trainable === 'all' || heads(k)),
+		) as Params;
+		this.trainVars = Object.values(trainable);
+		this.optimizer = new LaProp(
+			tf,
+			paramGroups(trainable, {
+				weightDecay: cfg.optim.weightDecay,
+				decayInit: cfg.optim.decayInit,
+				dphWeightDecay: cfg.optim.dphWeightDecay,
+				dphDecayInit: cfg.optim.dphDecayInit,
+			}),
+			{ beta1: cfg.optim.beta1, beta2: cfg.optim.beta2, eps: cfg.optim.eps },
+		);
+		this.schedule = lrSchedule({
+			lrMax: cfg.optim.lr,
+			warmupSteps: cfg.optim.warmupSteps,
+			totalSteps: cfg.steps,
+			minRatio: cfg.optim.minLrRatio,
+		});
+		const { train, validation } = this.loadData();
+		this.train = train;
+		this.validation = validation;
+	}
+
+	private loadData(): { train: PreferencePair[]; validation: PreferencePair[] } {
+		const d = this.cfg.data;
+		if (d.task === 'jsonl') {
+			const parsed = parseJsonl(d.jsonl ?? '', { seed: this.cfg.seed });
+			if (parsed.errors.length && !parsed.pairs.length) {
+				throw new Error(
+					`The JSONL has no usable lines: ${parsed.errors
+						.slice(0, 3)
+						.map((e) => e.message)
+						.join('; ')}`,
+				);
+			}
+			const split = trainValidationSplit(parsed.pairs, { fraction: 0.1, seed: this.cfg.seed });
+			return { train: split.train, validation: split.validation.length ? split.validation : split.train.slice(0, 8) };
+		}
+		const train = makeTask(d.task, {
+			n: d.trainPairs,
+			seed: this.cfg.seed,
+			noise: d.noise,
+			difficulty: d.difficulty,
+		}).pairs;
+		// Validation continues the same item stream (no overlap) with clean labels.
+		const validation = makeTask(d.task, {
+			n: d.validationPairs,
+			seed: this.cfg.seed,
+			noise: 0,
+			difficulty: d.difficulty,
+			start: d.trainPairs,
+		}).pairs;
+		return { train, validation };
+	}
+
+	private nextPairs(n: number): PreferencePair[] {
+		const out: PreferencePair[] = [];
+		while (out.length < n) {
+			if (this.cursor >= this.order.length) {
+				this.order = permutation(this.train.length, deriveSeed(this.cfg.seed, 'epoch', this.epoch++));
+				this.cursor = 0;
+			}
+			out.push(this.train[this.order[this.cursor++]]);
+		}
+		return out;
+	}
+
+	private tensors(b: PairBatch): BatchTensors {
+		const tf = this.tf;
+		const shape: [number, number] = [b.rows, b.length];
+		return {
+			ids: tf.tensor2d(b.ids, shape, 'int32'),
+			targets: tf.tensor2d(b.targets, shape, 'int32'),
+			trainMask: tf.tensor2d(b.trainMask, shape, 'float32'),
+			evalMask: tf.tensor2d(b.evalMask, shape, 'float32'),
+			rewardIndex: tf.tensor1d(b.rewardIndex, 'int32'),
+		};
+	}
+
+	private batch(pairs: PreferencePair[]): PairBatch {
+		return makePairBatch(this.tokenizer, pairs, { maxLen: this.cfg.data.maxLen, overflow: 'truncate', padMultiple: 8 });
+	}
+
+	private get objectiveConfig(): ObjectiveConfig {
+		return this.cfg.objective;
+	}
+
+	/** One optimizer step over `accumulate` micro-batches. */
+	async step(): Promise<StepMetrics> {
+		const tf = this.tf;
+		const t0 = performance.now();
+		const step = this.stepCount + 1;
+		const lr = this.schedule(step);
+		let summed: Record<string, tfjs.Tensor> | null = null;
+		const sums = { loss: 0, dph: 0, dpo: 0, acc: 0, lpAcc: 0, rw: 0, rl: 0, tokens: 0 };
+		for (let k = 0; k < this.cfg.accumulate; k++) {
+			const b = this.batch(this.nextPairs(this.cfg.batchSize));
+			const t = this.tensors(b);
+			const refSum = this.ref ? referenceLogProbs(tf, this.modelConfig, this.ref, t) : null;
+			let kept: tfjs.Tensor[] = [];
+			const { value, grads } = tf.variableGrads(() => {
+				const o = objective(tf, this.modelConfig, this.params, t, refSum, this.objectiveConfig, {
+					training: true,
+					dropoutSeed: deriveSeed(this.cfg.seed, 'dropout', step, k),
+				});
+				kept = [o.dphLoss, o.dpoLoss, o.rw, o.rl, o.avgLogProb].map((x) => tf.keep(x));
+				// Like the reference: the loss of each micro-batch is divided by the number of micro-batches.
+				return tf.div(o.loss, this.cfg.accumulate) as tfjs.Scalar;
+			}, this.trainVars);
+			const [dphL, dpoL, rw, rl, avg] = kept;
+			const [lossV, dphV, dpoV, rwV, rlV, avgV] = await Promise.all(
+				[value, dphL, dpoL, rw, rl, avg].map((x) => x.data()),
+			);
+			tf.dispose([value, ...kept, ...Object.values(t), ...(refSum ? [refSum] : [])]);
+			const B = rwV.length;
+			let acc = 0;
+			let lpAcc = 0;
+			for (let i = 0; i < B; i++) {
+				if (rwV[i] > rlV[i]) acc++;
+				if (avgV[i] > avgV[B + i]) lpAcc++;
+			}
+			sums.loss += lossV[0];
+			sums.dph += dphV[0] / this.cfg.accumulate;
+			sums.dpo += dpoV[0] / this.cfg.accumulate;
+			sums.acc += acc / B / this.cfg.accumulate;
+			sums.lpAcc += lpAcc / B / this.cfg.accumulate;
+			sums.rw += mean(rwV) / this.cfg.accumulate;
+			sums.rl += mean(rlV) / this.cfg.accumulate;
+			sums.tokens += b.tokens;
+			if (!summed) summed = grads;
+			else {
+				const next: Record<string, tfjs.Tensor> = {};
+				for (const [name, g] of Object.entries(grads)) next[name] = tf.add(summed[name], g);
+				tf.dispose([...Object.values(summed), ...Object.values(grads)]);
+				summed = next;
+			}
+		}
+		if (!Number.isFinite(sums.loss)) {
+			tf.dispose(Object.values(summed ?? {}));
+			this.rollback();
+			throw new TrainingDivergedError(step, 'the loss');
+		}
+		const clipped = await clipByGlobalNorm(tf, summed ?? {}, this.cfg.optim.maxGradNorm);
+		tf.dispose(Object.values(summed ?? {}));
+		if (!clipped.finite) {
+			tf.dispose(Object.values(clipped.grads));
+			this.rollback();
+			throw new TrainingDivergedError(step, 'the gradient norm');
+		}
+		this.optimizer.applyGradients(clipped.grads, lr);
+		tf.dispose(Object.values(clipped.grads));
+		this.stepCount = step;
+		if (step === 1 || step % this.cfg.evalEvery === 0) await this.snapshot();
+		const ms = performance.now() - t0;
+		return {
+			step,
+			loss: sums.loss,
+			dphLoss: sums.dph,
+			dpoLoss: sums.dpo,
+			dphAccuracy: sums.acc,
+			logprobAccuracy: sums.lpAcc,
+			rewardChosen: sums.rw,
+			rewardRejected: sums.rl,
+			margin: sums.rw - sums.rl,
+			lr,
+			gradNorm: clipped.norm,
+			tokensPerSecond: (sums.tokens * 1000) / ms,
+			ms,
+		};
+	}
+
+	/** Validation metrics on clean labels, without dropout. */
+	async evaluate(maxPairs = this.validation.length): Promise<EvalMetrics> {
+		const tf = this.tf;
+		const pairs = this.validation.slice(0, maxPairs);
+		let acc = 0;
+		let lpAcc = 0;
+		let rwSum = 0;
+		let rlSum = 0;
+		let dph = 0;
+		let dpo = 0;
+		let n = 0;
+		const size = Math.max(1, this.cfg.batchSize * 2);
+		for (let i = 0; i < pairs.length; i += size) {
+			const b = this.batch(pairs.slice(i, i + size));
+			const t = this.tensors(b);
+			const refSum = this.ref ? referenceLogProbs(tf, this.modelConfig, this.ref, t) : null;
+			const o = tf.tidy(() => {
+				const out = objective(tf, this.modelConfig, this.params, t, refSum, this.objectiveConfig, { training: false });
+				return [out.dphLoss, out.dpoLoss, out.rw, out.rl, out.avgLogProb];
+			});
+			const [dphV, dpoV, rwV, rlV, avgV] = await Promise.all(o.map((x) => x.data()));
+			tf.dispose([...o, ...Object.values(t), ...(refSum ? [refSum] : [])]);
+			const B = rwV.length;
+			for (let j = 0; j < B; j++) {
+				if (rwV[j] > rlV[j]) acc++;
+				if (avgV[j] > avgV[B + j]) lpAcc++;
+				rwSum += rwV[j];
+				rlSum += rlV[j];
+			}
+			dph += dphV[0] * B;
+			dpo += dpoV[0] * B;
+			n += B;
+		}
+		return {
+			step: this.stepCount,
+			pairs: n,
+			dphLoss: dph / n,
+			dpoLoss: dpo / n,
+			dphAccuracy: acc / n,
+			logprobAccuracy: lpAcc / n,
+			rewardChosen: rwSum / n,
+			rewardRejected: rlSum / n,
+			margin: (rwSum - rlSum) / n,
+		};
+	}
+
+	private async snapshot() {
+		const entries = await Promise.all(
+			Object.entries(this.params).map(async ([k, v]) => [k, (await v.data()) as Float32Array] as const),
+		);
+		this.lastGood = new Map(entries.map(([k, d]) => [k, d.slice()]));
+	}
+
+	private rollback() {
+		if (!this.lastGood) return;
+		for (const [k, v] of Object.entries(this.params)) {
+			const data = this.lastGood.get(k);
+			if (data) v.assign(this.tf.tensor(data, v.shape));
+		}
+	}
+
+	/** The model as a Hugging Face–layout folder: the format the Checkpoints work loads. */
+	async export(): Promise<CheckpointFiles> {
+		const tensors = await Promise.all(
+			Object.entries(this.params).map(async ([name, v]) => ({
+				name,
+				shape: v.shape,
+				data: ((await v.data()) as Float32Array).slice(),
+			})),
+		);
+		return {
+			'config.json': `${JSON.stringify(toConfigJson(this.modelConfig), null, 2)}\n`,
+			'model.safetensors': writeSafetensors(tensors, { format: 'pt' }),
+			'tokenizer.json': `${JSON.stringify(this.tokenizer.toJSON(), null, 2)}\n`,
+			'tokenizer_config.json': `${JSON.stringify(this.tokenizer.toTokenizerConfig(), null, 2)}\n`,
+		};
+	}
+
+	dispose() {
+		this.optimizer.dispose();
+		disposeParams(this.params);
+		if (this.ref) disposeParams(this.ref);
+	}
+}
