@@ -7,15 +7,15 @@ import { backendCommand } from './commands/backend.ts';
 import { benchCommand } from './commands/bench.ts';
 import { landscapeCommand } from './commands/landscape.ts';
 import { lossCommand } from './commands/loss.ts';
+import { trainCommand } from './commands/train.ts';
 
 /** Commands that exist now; later issues register theirs here. */
-const COMMANDS: CliCommand[] = [backendCommand, lossCommand, landscapeCommand, benchCommand];
+const COMMANDS: CliCommand[] = [backendCommand, lossCommand, landscapeCommand, trainCommand, benchCommand];
 
 /** Planned commands, listed in --help so users know they are coming and where they are tracked. */
 const PLANNED: Record<string, string> = {
 	loss: 'loss, gradient, Hessian and optimum of one preference loss at one pair (Loss theory issue)',
 	landscape: 'loss + gradient grid as CSV/JSON/SVG (Loss theory issue)',
-	train: 'train a DPH model from a config (Training issue)',
 	score: 'score candidates with a checkpoint (Checkpoints issue)',
 	inspect: 'model card and tensor table of a checkpoint (Checkpoints issue)',
 	sweep: 'ablation sweeps, sharded and merged (Sweeps issue)',

@@ -112,3 +112,52 @@ describe('dph bench', () => {
 		expect(Object.keys(j.pending)).toContain('safetensors_mb_per_s');
 	});
 });
+
+describe('dph train', () => {
+	it('trains a few steps on the trivially decidable yes/no data and writes a checkpoint folder and one JSON summary', async () => {
+		const { mkdtempSync, readFileSync, existsSync, writeFileSync } = await import('node:fs');
+		const { join } = await import('node:path');
+		const { tmpdir } = await import('node:os');
+		const dir = mkdtempSync(join(tmpdir(), 'dph-train-'));
+		const jsonl = Array.from({ length: 60 }, (_, i) =>
+			JSON.stringify({ prompt: `q${i}`, chosen: 'yes', rejected: 'no' }),
+		).join('\n');
+		writeFileSync(
+			join(dir, 'cfg.json'),
+			JSON.stringify({ batchSize: 4, evalEvery: 3, data: { task: 'jsonl', jsonl } }),
+		);
+		const io = capture();
+		const code = await main(
+			['train', join(dir, 'cfg.json'), '--steps', '3', '--backend', 'cpu', '--out', join(dir, 'out'), '--json'],
+			io,
+		);
+		expect(code, io.err).toBe(0);
+		const j = JSON.parse(io.out.trim().split('\n').pop() ?? '{}');
+		for (const k of [
+			'backend',
+			'steps',
+			'loss_dph',
+			'loss_dpo',
+			'dph_accuracy',
+			'logprob_accuracy',
+			'reward_chosen',
+			'reward_rejected',
+			'margin',
+			'tokens_per_s',
+			'checkpoint',
+		]) {
+			expect(j).toHaveProperty(k);
+		}
+		expect(j.steps).toBe(3);
+		for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'metrics.jsonl'])
+			expect(existsSync(join(dir, 'out', f))).toBe(true);
+		expect(JSON.parse(readFileSync(join(dir, 'out', 'config.json'), 'utf8')).architectures).toEqual(['LSWTForDPH']);
+		expect(io.err).toMatch(/3\/3 loss/);
+	}, 120_000);
+
+	it('reports a bad config field as a usage error', async () => {
+		const io = capture();
+		expect(await main(['train', '--preset', 'nope'], io)).toBe(2);
+		expect(io.err).toMatch(/--preset must be one of sepdph-demo, condph-demo/);
+	});
+});

@@ -55,7 +55,7 @@ export interface TrainConfig {
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 	model: { preset: 'nano', pooler: 'swiglu_bert', dropout: 0.1, initStd: 0.02 },
-	data: { task: 'arithmetic', trainPairs: 2048, validationPairs: 256, noise: 0, difficulty: 1, maxLen: 64 },
+	data: { task: 'echo', trainPairs: 2048, validationPairs: 256, noise: 0, difficulty: 1, maxLen: 64 },
 	objective: { dph: 'sepdph', dphEps: 0.1, dpoEps: 0.25, beta: 0.6, dpoWeight: 1, dphWeight: 1 },
 	optim: {
 		lr: 3e-3,
@@ -71,7 +71,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 		maxGradNorm: 1,
 	},
 	trainable: 'all',
-	steps: 300,
+	steps: 200,
 	batchSize: 16,
 	accumulate: 1,
 	evalEvery: 50,
