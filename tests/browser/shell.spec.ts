@@ -32,7 +32,7 @@ test('the System page trains a few steps in a Web Worker on WebGPU', async ({ pa
 });
 
 test('pages not built yet say so plainly, and the theme toggle switches to dark', async ({ page }) => {
-	for (const path of ['/train', '/score', '/sweeps']) {
+	for (const path of ['/score', '/sweeps']) {
 		await page.goto(path);
 		await expect(page.getByTestId('planned')).toContainText('Not built yet');
 		await expect(page.getByTestId('planned')).toContainText('What this page will do');

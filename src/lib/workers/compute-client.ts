@@ -18,6 +18,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export interface RunHandle<T> {
 	result: Promise<T>;
 	stop(): void;
+	pause(paused: boolean): void;
 }
 
 export class ComputeWorker {
@@ -84,7 +85,11 @@ export class ComputeWorker {
 	): RunHandle<JobSpecs[K]['result']> {
 		const msg = { type: 'job', kind, params } as DistributiveOmit<ToWorker, 'id'>;
 		const { id, result } = this.request<JobSpecs[K]['result']>(msg, onProgress as (p: never) => void);
-		return { result, stop: () => this.worker.postMessage({ type: 'stop', id } satisfies ToWorker) };
+		return {
+			result,
+			stop: () => this.worker.postMessage({ type: 'stop', id } satisfies ToWorker),
+			pause: (paused: boolean) => this.worker.postMessage({ type: 'pause', id, paused } satisfies ToWorker),
+		};
 	}
 
 	simulateDeviceLoss(): Promise<BackendReport> {

@@ -10,6 +10,8 @@ import type { FromWorker, ToWorker } from './protocol';
 const ctx = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => ctx.postMessage(m);
 const running = new Map<number, AbortController>();
+/** Paused jobs and the resolver that resumes them. */
+const pauses = new Map<number, { promise: Promise<void>; resume: () => void }>();
 let registry: Promise<JobRegistry> | null = null;
 
 onDeviceLost((report) => post({ type: 'device-lost', report }));
@@ -23,6 +25,7 @@ async function runJob<K extends JobKind>(id: number, kind: K, params: Parameters
 		const jobCtx: JobContext<K> = {
 			signal: ctl.signal,
 			progress: (progress) => post({ type: 'progress', id, progress }),
+			paused: () => pauses.get(id)?.promise ?? Promise.resolve(),
 		};
 		const result = await fn(params as never, jobCtx as never);
 		post({ type: 'job-done', id, result });
@@ -43,6 +46,19 @@ ctx.onmessage = async (ev: MessageEvent<ToWorker>) => {
 				break;
 			case 'stop':
 				running.get(msg.id)?.abort();
+				pauses.get(msg.id)?.resume();
+				break;
+			case 'pause':
+				if (msg.paused && !pauses.has(msg.id)) {
+					let resume = () => {};
+					const promise = new Promise<void>((r) => {
+						resume = () => {
+							pauses.delete(msg.id);
+							r();
+						};
+					});
+					pauses.set(msg.id, { promise, resume });
+				} else if (!msg.paused) pauses.get(msg.id)?.resume();
 				break;
 			case 'simulate-device-loss':
 				post({ type: 'ready', id: msg.id, report: await simulateDeviceLoss() });

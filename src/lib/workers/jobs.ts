@@ -4,6 +4,21 @@
  */
 import type { BackendName } from '../dph/backend';
 import type { SelfTestResult, SelfTestStep } from '../dph/selftest';
+import type { CheckpointFiles, EvalMetrics, StepMetrics } from '../dph/train/trainer';
+
+export type TrainProgress = ({ kind: 'train' } & StepMetrics) | ({ kind: 'validation' } & EvalMetrics);
+
+export interface TrainResult {
+	/** Last validation metrics. */
+	validation: EvalMetrics | null;
+	steps: number;
+	stopped: boolean;
+	/** Set when training stopped on a non-finite value (the checkpoint is the last good one). */
+	error: string | null;
+	backend: string;
+	parameters: number;
+	files: CheckpointFiles;
+}
 
 export interface JobSpecs {
 	selftest: {
@@ -11,21 +26,33 @@ export interface JobSpecs {
 		progress: SelfTestStep;
 		result: SelfTestResult;
 	};
+	train: {
+		/** A (partial) TrainConfig, validated in the worker. */
+		params: { config: Record<string, unknown> };
+		progress: TrainProgress;
+		result: TrainResult;
+	};
 }
 
 export type JobKind = keyof JobSpecs;
-export const JOB_KINDS: readonly JobKind[] = ['selftest'];
+export const JOB_KINDS: readonly JobKind[] = ['selftest', 'train'];
 
 export interface JobContext<K extends JobKind> {
 	signal: AbortSignal;
 	progress(p: JobSpecs[K]['progress']): void;
+	/** Resolves at once, or when the page resumes a paused job. */
+	paused(): Promise<void>;
 }
 
 /** How far a job is, for progress bars: every progress message carries `step` out of `params.steps`. */
 export function jobTotal<K extends JobKind>(kind: K, params: JobSpecs[K]['params']): number {
 	switch (kind) {
 		case 'selftest':
-			return params.steps;
+			return (params as JobSpecs['selftest']['params']).steps;
+		case 'train': {
+			const steps = (params as JobSpecs['train']['params']).config.steps;
+			return typeof steps === 'number' ? steps : 200;
+		}
 	}
 	return 0;
 }
@@ -39,5 +66,43 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 	const { runSelfTest } = await import('../dph/selftest');
 	return {
 		selftest: (params, ctx) => runSelfTest({ ...params, signal: ctx.signal, onStep: (s) => ctx.progress(s) }),
+		train: async (params, ctx) => {
+			const [{ getTf, initBackend }, { resolveTrainConfig }, { DPHTrainer, TrainingDivergedError }] = await Promise.all(
+				[import('../dph/backend'), import('../dph/train/config'), import('../dph/train/trainer')],
+			);
+			const cfg = resolveTrainConfig(params.config);
+			const report = await initBackend();
+			const tf = await getTf();
+			const trainer = new DPHTrainer(tf, cfg);
+			let validation: EvalMetrics | null = null;
+			let error: string | null = null;
+			try {
+				while (trainer.stepCount < cfg.steps && !ctx.signal.aborted) {
+					await ctx.paused();
+					if (ctx.signal.aborted) break;
+					const m = await trainer.step();
+					ctx.progress({ kind: 'train', ...m });
+					if (m.step % cfg.evalEvery === 0 || m.step === cfg.steps) {
+						validation = await trainer.evaluate();
+						ctx.progress({ kind: 'validation', ...validation });
+					}
+				}
+			} catch (e) {
+				if (!(e instanceof TrainingDivergedError)) throw e;
+				error = e.message;
+			}
+			const files = await trainer.export();
+			const result: TrainResult = {
+				validation,
+				steps: trainer.stepCount,
+				stopped: ctx.signal.aborted,
+				error,
+				backend: report.label,
+				parameters: trainer.parameterCount,
+				files,
+			};
+			trainer.dispose();
+			return result;
+		},
 	};
 }

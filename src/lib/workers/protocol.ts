@@ -9,6 +9,7 @@ export type ToWorker =
 	| { type: 'init'; id: number; prefer?: BackendName }
 	| { [K in JobKind]: { type: 'job'; id: number; kind: K; params: JobSpecs[K]['params'] } }[JobKind]
 	| { type: 'stop'; id: number }
+	| { type: 'pause'; id: number; paused: boolean }
 	| { type: 'simulate-device-loss'; id: number };
 
 export type FromWorker =
