@@ -48,9 +48,12 @@ export function makeJob(getWorker: () => ComputeWorker) {
 		const t0 = performance.now();
 		const emit = () => el.dispatchEvent(new Event('input', { bubbles: true }));
 
+		// Steps done: the largest `step` reported (progress may also carry e.g. validation events for a step).
+		let done = 0;
 		const handle = getWorker().run(kind, params, (p) => {
 			el.value = { ...el.value, progress: [...el.value.progress, p] };
-			const done = el.value.progress.length;
+			const s = (p as { step?: unknown }).step;
+			done = typeof s === 'number' ? Math.max(done, s) : done + 1;
 			const elapsed = (performance.now() - t0) / 1000;
 			fill.style.width = `${(100 * done) / Math.max(1, total)}%`;
 			bar.setAttribute('aria-valuenow', String(done));
@@ -69,7 +72,7 @@ export function makeJob(getWorker: () => ComputeWorker) {
 				el.value = { ...el.value, result, done: true, stopped };
 				fill.style.width = stopped ? fill.style.width : '100%';
 				stopBtn.remove();
-				status.textContent = `${stopped ? 'Stopped' : 'Done'} after ${el.value.progress.length} / ${total} in ${fmtSeconds((performance.now() - t0) / 1000)}`;
+				status.textContent = `${stopped ? 'Stopped' : 'Done'} after ${done} / ${total} in ${fmtSeconds((performance.now() - t0) / 1000)}`;
 				el.classList.add(stopped ? 'stopped' : 'done');
 				emit();
 			},

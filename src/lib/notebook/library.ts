@@ -13,7 +13,7 @@ type Builtin = () => unknown;
 
 /** Modules cells may import by name (`import {sepdph} from "$lib/dph/losses"`), resolved from the bundle. */
 const dphModules = import.meta.glob(['../dph/**/*.ts', '../viz/**/*.ts', '!../**/*.test.ts']);
-const componentModules = import.meta.glob('../components/*.svelte');
+const componentModules = import.meta.glob(['../components/*.svelte', '../components/train/*.svelte']);
 
 const packageModules: Record<string, () => Promise<unknown>> = {
 	'@observablehq/plot': () => import('@observablehq/plot'),
