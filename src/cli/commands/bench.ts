@@ -1,12 +1,44 @@
 import { cpus, platform, release, totalmem } from 'node:os';
-import { BACKENDS, type BackendName } from '../../lib/dph/backend.ts';
+import { BACKENDS, type BackendName, getTf, initBackend } from '../../lib/dph/backend.ts';
 import { benchLandscape, formatLandscapeBench } from '../../lib/dph/bench/landscape.ts';
 import { runSelfTest } from '../../lib/dph/selftest.ts';
+import { resolveTrainConfig } from '../../lib/dph/train/config.ts';
+import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
+
+/**
+ * Tokens per second of full DPH training steps (forward, reference model, backward, LaProp) for a model preset.
+ * The first step compiles kernels and is not timed.
+ */
+async function trainThroughput(backend: BackendName, modelPreset: 'nano' | 'tiny', steps: number, batchSize: number) {
+	await initBackend({ prefer: backend });
+	const tf = await getTf();
+	const cfg = resolveTrainConfig({
+		steps: steps + 2,
+		batchSize,
+		model: { preset: modelPreset },
+		data: { trainPairs: 64, validationPairs: 8 },
+		optim: { warmupSteps: 1 },
+	});
+	const t = new DPHTrainer(tf, cfg);
+	try {
+		await t.step();
+		let tokens = 0;
+		let ms = 0;
+		for (let i = 0; i < steps; i++) {
+			const m = await t.step();
+			tokens += (m.tokensPerSecond * m.ms) / 1000;
+			ms += m.ms;
+		}
+		return (tokens * 1000) / ms;
+	} finally {
+		t.dispose();
+	}
+}
+
 import { type CliCommand, flag } from '../args.ts';
 
 /** What the benchmark table will also hold once the features it measures exist (see docs/ROADMAP.md). */
 const PENDING = {
-	train_tokens_per_s: 'needs the LSWT `tiny` preset (Training issue); the self-test reward model stands in below',
 	safetensors_mb_per_s: 'needs the safetensors reader (Checkpoints issue)',
 	safetensors_peak_rss_ratio: 'needs the safetensors reader (Checkpoints issue)',
 	score_ms_per_candidate: 'needs scoring (Checkpoints issue)',
@@ -52,8 +84,24 @@ Options:
 				notes[backend] = `unavailable: ${(e as Error).message}`;
 			}
 		}
+		const trainTput: Record<string, number | null> = {};
+		for (const backend of BACKENDS) {
+			log(`tiny-preset training on ${backend}…\n`);
+			try {
+				// SwiftShader runs WebGPU kernels on the CPU: one small timed step is all it can afford here.
+				trainTput[backend] =
+					backend === 'webgpu'
+						? await trainThroughput('webgpu', 'tiny', 1, 2)
+						: await trainThroughput(backend as BackendName, 'tiny', quick ? 1 : 3, quick ? 4 : 16);
+			} catch (e) {
+				trainTput[backend] = null;
+				notes[`train_${backend}`] = `unavailable: ${(e as Error).message}`;
+			}
+		}
 		const result = {
 			machine,
+			train_tokens_per_s: trainTput,
+			train_model: 'LSWT tiny preset (~1.1M parameters, swiglu_bert pooler), joint cDPO + SepDPH, LaProp; echo task',
 			landscape_256_ms: { sepdph: at(256, 'sepdph', 'structured'), condph: at(256, 'condph', 'structured') },
 			landscape_1024_ms: { sepdph: at(1024, 'sepdph', 'structured'), condph: at(1024, 'condph', 'structured') },
 			landscape_naive_256_ms: { sepdph: at(256, 'sepdph', 'naive'), condph: at(256, 'condph', 'naive') },
@@ -67,7 +115,12 @@ Options:
 			return 0;
 		}
 		io.stdout(`Machine: ${machine}\n\nLandscape (median of repeated runs, one core):\n${formatLandscapeBench(rows)}\n`);
-		io.stdout('Self-test training throughput (chosen + rejected tokens per second):\n');
+		io.stdout('DPH training throughput, tiny preset (tokens per second, reference model included):\n');
+		for (const b of BACKENDS) {
+			const t = trainTput[b];
+			io.stdout(`  ${b.padEnd(7)} ${t === null ? '—' : `${t.toFixed(0)} tokens/s`.padStart(16)}\n`);
+		}
+		io.stdout('\nSelf-test training throughput (chosen + rejected tokens per second):\n');
 		for (const b of BACKENDS) {
 			const t = throughput[b];
 			io.stdout(`  ${b.padEnd(7)} ${t === null ? '—' : `${t.toFixed(0)} tokens/s`.padStart(16)}   ${notes[b]}\n`);

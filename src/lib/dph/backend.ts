@@ -139,6 +139,8 @@ async function webgpuFactory(onLost: (info: GPUDeviceLostInfo) => void) {
 			maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
 			maxComputeWorkgroupSizeX: L.maxComputeWorkgroupSizeX,
 			maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
+			// tfjs kernels with many inputs (concat, addN) bind one storage buffer per input.
+			maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage,
 		},
 	});
 	const info = adapter.info;

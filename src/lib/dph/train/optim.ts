@@ -394,7 +394,9 @@ export function globalNorm(tf: TFModule, grads: GradMap): TF.Scalar {
 		const list = gradList(grads);
 		if (list.length === 0) return tf.scalar(0);
 		const squares = list.map((g) => tf.sum(tf.square(g.dtype === 'float32' ? g : tf.cast(g, 'float32'))));
-		return tf.sqrt(squares.length === 1 ? squares[0] : tf.addN(squares)) as TF.Scalar;
+		// stack + sum, not addN: tfjs-webgpu's addN binds one storage buffer per input, and a model has more
+		// parameter tensors than a GPU's per-stage buffer limit (8 on SwiftShader).
+		return tf.sqrt(squares.length === 1 ? squares[0] : tf.sum(tf.stack(squares))) as TF.Scalar;
 	});
 }
 
