@@ -89,10 +89,12 @@ Options:
 			log(`tiny-preset training on ${backend}…\n`);
 			try {
 				// SwiftShader runs WebGPU kernels on the CPU: one small timed step is all it can afford here.
+				// --quick (CI smoke) uses the nano preset so the run stays short.
+				const model = quick ? 'nano' : 'tiny';
 				trainTput[backend] =
 					backend === 'webgpu'
-						? await trainThroughput('webgpu', 'tiny', 1, 2)
-						: await trainThroughput(backend as BackendName, 'tiny', quick ? 1 : 3, quick ? 4 : 16);
+						? await trainThroughput('webgpu', model, 1, 2)
+						: await trainThroughput(backend as BackendName, model, quick ? 1 : 3, quick ? 4 : 16);
 			} catch (e) {
 				trainTput[backend] = null;
 				notes[`train_${backend}`] = `unavailable: ${(e as Error).message}`;
