@@ -1,4 +1,7 @@
-/** Light / dark / follow-the-system theme, remembered in localStorage and applied to <html data-theme>. */
+/**
+ * Light / dark / follow-the-system theme, remembered in localStorage. <html data-theme> always holds the
+ * effective theme (light or dark), so the stylesheet has one dark palette and no media-query copy of it.
+ */
 export type Theme = 'auto' | 'light' | 'dark';
 
 const KEY = 'dph-theme';
@@ -27,8 +30,16 @@ class ThemeState {
 		this.apply();
 	}
 
+	private system: MediaQueryList | null = null;
+
 	private apply() {
-		document.documentElement.dataset.theme = this.current;
+		if (!this.system) {
+			this.system = matchMedia('(prefers-color-scheme: dark)');
+			// "System" follows the OS switching between light and dark while the page is open.
+			this.system.addEventListener('change', () => this.apply());
+		}
+		const dark = this.current === 'dark' || (this.current === 'auto' && this.system.matches);
+		document.documentElement.dataset.theme = dark ? 'dark' : 'light';
 	}
 }
 
