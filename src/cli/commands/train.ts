@@ -8,7 +8,7 @@ import {
 	type TrainConfig,
 } from '../../lib/dph/train/config.ts';
 import { DPHTrainer, type EvalMetrics } from '../../lib/dph/train/trainer.ts';
-import { type CliCommand, flag, num, str, UsageError } from '../args.ts';
+import { type CliCommand, num, str, UsageError } from '../args.ts';
 
 function bar(done: number, total: number, width = 24): string {
 	const n = Math.round((done / total) * width);
@@ -124,7 +124,9 @@ Options:
 			);
 			trainer.dispose();
 		}
-		const v = last ?? (await trainer.evaluate());
+		// The loop validates at its last step, so a finished run always has metrics (the trainer is disposed now).
+		const v = last;
+		if (!v) throw new Error('training finished without a validation pass');
 		const summary = {
 			backend: report.backend,
 			steps: cfg.steps,

@@ -3,6 +3,7 @@
  * cell). Validation errors name the field, the value and what is allowed.
  */
 import { POOLERS, type PoolerName } from '../model/config';
+import type { ObjectiveConfig } from './objective';
 
 export interface TrainConfig {
 	/**
@@ -21,14 +22,7 @@ export interface TrainConfig {
 		difficulty: number;
 		maxLen: number;
 	};
-	objective: {
-		dph: 'sepdph' | 'condph';
-		dphEps: number;
-		dpoEps: number;
-		beta: number;
-		dpoWeight: number;
-		dphWeight: number;
-	};
+	objective: ObjectiveConfig;
 	optim: {
 		lr: number;
 		warmupSteps: number;

@@ -23,14 +23,13 @@ import { type LSWTConfig, preset, toConfigJson } from '../model/config';
 import { countParameters, disposeParams, initParams, type Params } from '../model/lswt';
 import { deriveSeed } from '../random';
 import type { TrainConfig } from './config';
-import { type BatchTensors, type ObjectiveConfig, objective, referenceLogProbs } from './objective';
+import { type BatchTensors, objective, referenceLogProbs } from './objective';
 import { clipByGlobalNorm, LaProp, lrSchedule, paramGroups } from './optim';
 
 type TF = typeof tfjs;
 
-export interface StepMetrics {
-	step: number;
-	loss: number;
+/** Pair-averaged metrics of a training step or a validation pass. */
+export interface PairMetrics {
 	dphLoss: number;
 	dpoLoss: number;
 	dphAccuracy: number;
@@ -38,22 +37,58 @@ export interface StepMetrics {
 	rewardChosen: number;
 	rewardRejected: number;
 	margin: number;
+}
+
+export interface StepMetrics extends PairMetrics {
+	step: number;
+	loss: number;
 	lr: number;
 	gradNorm: number;
 	tokensPerSecond: number;
 	ms: number;
 }
 
-export interface EvalMetrics {
+export interface EvalMetrics extends PairMetrics {
 	step: number;
 	pairs: number;
-	dphLoss: number;
-	dpoLoss: number;
-	dphAccuracy: number;
-	logprobAccuracy: number;
-	rewardChosen: number;
-	rewardRejected: number;
-	margin: number;
+}
+
+/** Running pair-weighted sums of the per-batch metrics; training steps and validation both use it. */
+class PairTally {
+	pairs = 0;
+	private dph = 0;
+	private dpo = 0;
+	private correct = 0;
+	private lpCorrect = 0;
+	private rw = 0;
+	private rl = 0;
+
+	/** `avgLogProb` holds the B chosen rows, then the B rejected rows. */
+	add(dphLoss: number, dpoLoss: number, rw: ArrayLike<number>, rl: ArrayLike<number>, avgLogProb: ArrayLike<number>) {
+		const B = rw.length;
+		for (let i = 0; i < B; i++) {
+			if (rw[i] > rl[i]) this.correct++;
+			if (avgLogProb[i] > avgLogProb[B + i]) this.lpCorrect++;
+			this.rw += rw[i];
+			this.rl += rl[i];
+		}
+		this.dph += dphLoss * B;
+		this.dpo += dpoLoss * B;
+		this.pairs += B;
+	}
+
+	metrics(): PairMetrics {
+		const n = this.pairs;
+		return {
+			dphLoss: this.dph / n,
+			dpoLoss: this.dpo / n,
+			dphAccuracy: this.correct / n,
+			logprobAccuracy: this.lpCorrect / n,
+			rewardChosen: this.rw / n,
+			rewardRejected: this.rl / n,
+			margin: (this.rw - this.rl) / n,
+		};
+	}
 }
 
 export interface CheckpointFiles {
@@ -75,12 +110,6 @@ export class TrainingDivergedError extends Error {
 		);
 	}
 }
-
-const mean = (xs: ArrayLike<number>, from = 0, to = xs.length) => {
-	let s = 0;
-	for (let i = from; i < to; i++) s += xs[i];
-	return to > from ? s / (to - from) : 0;
-};
 
 export class DPHTrainer {
 	readonly tokenizer = new CharTokenizer();
@@ -199,10 +228,6 @@ export class DPHTrainer {
 		return makePairBatch(this.tokenizer, pairs, { maxLen: this.cfg.data.maxLen, overflow: 'truncate', padMultiple: 8 });
 	}
 
-	private get objectiveConfig(): ObjectiveConfig {
-		return this.cfg.objective;
-	}
-
 	/** One optimizer step over `accumulate` micro-batches. */
 	async step(): Promise<StepMetrics> {
 		const tf = this.tf;
@@ -210,14 +235,16 @@ export class DPHTrainer {
 		const step = this.stepCount + 1;
 		const lr = this.schedule(step);
 		let summed: Record<string, tfjs.Tensor> | null = null;
-		const sums = { loss: 0, dph: 0, dpo: 0, acc: 0, lpAcc: 0, rw: 0, rl: 0, tokens: 0 };
+		const tally = new PairTally();
+		let loss = 0;
+		let tokens = 0;
 		for (let k = 0; k < this.cfg.accumulate; k++) {
 			const b = this.batch(this.nextPairs(this.cfg.batchSize));
 			const t = this.tensors(b);
 			const refSum = this.ref ? referenceLogProbs(tf, this.modelConfig, this.ref, t) : null;
 			let kept: tfjs.Tensor[] = [];
 			const { value, grads } = tf.variableGrads(() => {
-				const o = objective(tf, this.modelConfig, this.params, t, refSum, this.objectiveConfig, {
+				const o = objective(tf, this.modelConfig, this.params, t, refSum, this.cfg.objective, {
 					training: true,
 					dropoutSeed: deriveSeed(this.cfg.seed, 'dropout', step, k),
 				});
@@ -230,21 +257,9 @@ export class DPHTrainer {
 				[value, dphL, dpoL, rw, rl, avg].map((x) => x.data()),
 			);
 			tf.dispose([value, ...kept, ...Object.values(t), ...(refSum ? [refSum] : [])]);
-			const B = rwV.length;
-			let acc = 0;
-			let lpAcc = 0;
-			for (let i = 0; i < B; i++) {
-				if (rwV[i] > rlV[i]) acc++;
-				if (avgV[i] > avgV[B + i]) lpAcc++;
-			}
-			sums.loss += lossV[0];
-			sums.dph += dphV[0] / this.cfg.accumulate;
-			sums.dpo += dpoV[0] / this.cfg.accumulate;
-			sums.acc += acc / B / this.cfg.accumulate;
-			sums.lpAcc += lpAcc / B / this.cfg.accumulate;
-			sums.rw += mean(rwV) / this.cfg.accumulate;
-			sums.rl += mean(rlV) / this.cfg.accumulate;
-			sums.tokens += b.tokens;
+			tally.add(dphV[0], dpoV[0], rwV, rlV, avgV);
+			loss += lossV[0];
+			tokens += b.tokens;
 			if (!summed) summed = grads;
 			else {
 				const next: Record<string, tfjs.Tensor> = {};
@@ -253,7 +268,7 @@ export class DPHTrainer {
 				summed = next;
 			}
 		}
-		if (!Number.isFinite(sums.loss)) {
+		if (!Number.isFinite(loss)) {
 			tf.dispose(Object.values(summed ?? {}));
 			this.rollback();
 			throw new TrainingDivergedError(step, 'the loss');
@@ -272,17 +287,11 @@ export class DPHTrainer {
 		const ms = performance.now() - t0;
 		return {
 			step,
-			loss: sums.loss,
-			dphLoss: sums.dph,
-			dpoLoss: sums.dpo,
-			dphAccuracy: sums.acc,
-			logprobAccuracy: sums.lpAcc,
-			rewardChosen: sums.rw,
-			rewardRejected: sums.rl,
-			margin: sums.rw - sums.rl,
+			loss,
+			...tally.metrics(),
 			lr,
 			gradNorm: clipped.norm,
-			tokensPerSecond: (sums.tokens * 1000) / ms,
+			tokensPerSecond: (tokens * 1000) / ms,
 			ms,
 		};
 	}
@@ -291,46 +300,21 @@ export class DPHTrainer {
 	async evaluate(maxPairs = this.validation.length): Promise<EvalMetrics> {
 		const tf = this.tf;
 		const pairs = this.validation.slice(0, maxPairs);
-		let acc = 0;
-		let lpAcc = 0;
-		let rwSum = 0;
-		let rlSum = 0;
-		let dph = 0;
-		let dpo = 0;
-		let n = 0;
+		const tally = new PairTally();
 		const size = Math.max(1, this.cfg.batchSize * 2);
 		for (let i = 0; i < pairs.length; i += size) {
 			const b = this.batch(pairs.slice(i, i + size));
 			const t = this.tensors(b);
 			const refSum = this.ref ? referenceLogProbs(tf, this.modelConfig, this.ref, t) : null;
 			const o = tf.tidy(() => {
-				const out = objective(tf, this.modelConfig, this.params, t, refSum, this.objectiveConfig, { training: false });
+				const out = objective(tf, this.modelConfig, this.params, t, refSum, this.cfg.objective, { training: false });
 				return [out.dphLoss, out.dpoLoss, out.rw, out.rl, out.avgLogProb];
 			});
 			const [dphV, dpoV, rwV, rlV, avgV] = await Promise.all(o.map((x) => x.data()));
 			tf.dispose([...o, ...Object.values(t), ...(refSum ? [refSum] : [])]);
-			const B = rwV.length;
-			for (let j = 0; j < B; j++) {
-				if (rwV[j] > rlV[j]) acc++;
-				if (avgV[j] > avgV[B + j]) lpAcc++;
-				rwSum += rwV[j];
-				rlSum += rlV[j];
-			}
-			dph += dphV[0] * B;
-			dpo += dpoV[0] * B;
-			n += B;
+			tally.add(dphV[0], dpoV[0], rwV, rlV, avgV);
 		}
-		return {
-			step: this.stepCount,
-			pairs: n,
-			dphLoss: dph / n,
-			dpoLoss: dpo / n,
-			dphAccuracy: acc / n,
-			logprobAccuracy: lpAcc / n,
-			rewardChosen: rwSum / n,
-			rewardRejected: rlSum / n,
-			margin: (rwSum - rlSum) / n,
-		};
+		return { step: this.stepCount, pairs: tally.pairs, ...tally.metrics() };
 	}
 
 	private async snapshot() {
