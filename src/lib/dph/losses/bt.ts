@@ -2,22 +2,18 @@
  * Bradley–Terry reward-model loss: the negative log-likelihood of P(y_w ≻ y_l) = σ(r_w − r_l) for an explicit
  * reward model. The same function as DPO and as ConDPH at ε = 0; only the meaning of r differs.
  */
-import { logisticFn, logisticTensor } from './common';
 import { defineMarginLoss } from './define';
+import { dpoSpec } from './dpo';
 import type { NoParams } from './types';
 
 export const bt = defineMarginLoss<NoParams>({
+	...dpoSpec,
 	name: 'bt',
 	title: 'Bradley–Terry reward model',
 	tex: String.raw`\mathcal{L}_{\text{BT}} = -\log\sigma(r_w - r_l)`,
-	gradTex: String.raw`\frac{\partial\mathcal{L}}{\partial r_w} = -\frac{\partial\mathcal{L}}{\partial r_l} = -\sigma(r_l - r_w)`,
 	description:
 		'Maximum-likelihood reward modelling under the Bradley–Terry model (the RLHF reward-model stage). Equal to ConDPH ' +
 		'with ε = 0: convex, but the margin diverges on separable data, so reward models need early stopping or regularisation.',
-	params: [],
-	f: logisticFn,
-	tensorF: (tf, d) => logisticTensor(tf, d),
-	convex: () => true,
 	optimum: () => ({
 		kind: 'diverges',
 		direction: 'r_w − r_l → +∞',

@@ -95,8 +95,8 @@ export interface MarginLossSpec<P extends LossParams> extends Common<P> {
 	tensorF(tf: TFModule, delta: Tensor, p: P): Tensor;
 }
 
-export function defineMarginLoss<P extends LossParams>(spec: MarginLossSpec<P>): PreferenceLoss<P> {
-	const { f } = spec;
+/** What every loss carries whatever its structure: metadata, parameter validation, convexity and optimum. */
+function described<P extends LossParams>(spec: Common<P>) {
 	return {
 		name: spec.name,
 		title: spec.title,
@@ -104,10 +104,18 @@ export function defineMarginLoss<P extends LossParams>(spec: MarginLossSpec<P>):
 		gradTex: spec.gradTex,
 		description: spec.description,
 		params: spec.params,
-		structure: { kind: 'margin', f },
-		validate: (p, opts) => validateParams<P>(spec.name, spec.params, p, opts),
+		validate: (p: Partial<P> | undefined, opts?: { strict?: boolean }) =>
+			validateParams<P>(spec.name, spec.params, p, opts),
 		convex: spec.convex,
 		optimum: spec.optimum,
+	};
+}
+
+export function defineMarginLoss<P extends LossParams>(spec: MarginLossSpec<P>): PreferenceLoss<P> {
+	const { f } = spec;
+	return {
+		...described(spec),
+		structure: { kind: 'margin', f },
 		value: (rw, rl, p) => f.value(rw - rl, p),
 		grad(rw, rl, p): Grad {
 			const d = f.d1(rw - rl, p);
@@ -148,16 +156,8 @@ export interface SeparableLossSpec<P extends LossParams> extends Common<P> {
 export function defineSeparableLoss<P extends LossParams>(spec: SeparableLossSpec<P>): PreferenceLoss<P> {
 	const { w, l } = spec;
 	return {
-		name: spec.name,
-		title: spec.title,
-		tex: spec.tex,
-		gradTex: spec.gradTex,
-		description: spec.description,
-		params: spec.params,
+		...described(spec),
 		structure: { kind: 'separable', w, l },
-		validate: (p, opts) => validateParams<P>(spec.name, spec.params, p, opts),
-		convex: spec.convex,
-		optimum: spec.optimum,
 		value: (rw, rl, p) => w.value(rw, p) + l.value(rl, p),
 		grad: (rw, rl, p): Grad => [w.d1(rw, p), l.d1(rl, p)],
 		hessian: (rw, rl, p): Hessian => [

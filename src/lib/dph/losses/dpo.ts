@@ -1,9 +1,10 @@
 /** Direct Preference Optimization (paper eq. 2; Rafailov et al. 2023) on implicit rewards. */
 import { logisticFn, logisticTensor } from './common';
-import { defineMarginLoss } from './define';
+import { defineMarginLoss, type MarginLossSpec } from './define';
 import type { NoParams } from './types';
 
-export const dpo = defineMarginLoss<NoParams>({
+/** DPO's definition; Bradley–Terry (bt.ts) is the same function with other metadata. */
+export const dpoSpec: MarginLossSpec<NoParams> = {
 	name: 'dpo',
 	title: 'DPO',
 	tex: String.raw`\mathcal{L}_{\text{DPO}} = -\log\sigma(r_w - r_l),\quad r = \beta\log\frac{\pi_\theta(y\mid x)}{\pi_{\text{ref}}(y\mid x)}`,
@@ -23,4 +24,6 @@ export const dpo = defineMarginLoss<NoParams>({
 		reason: '−log σ(Δ) is strictly decreasing in Δ and only reaches its infimum 0 as Δ → ∞',
 		infimum: 0,
 	}),
-});
+};
+
+export const dpo = defineMarginLoss<NoParams>(dpoSpec);
