@@ -3,25 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JSDOM } from 'jsdom';
 import { describe, expect, it } from 'vitest';
-import { type CliCommand, type CliIO, parse, UsageError } from '../../src/cli/args';
+import { type CliCommand, parse, UsageError } from '../../src/cli/args';
 import { landscapeCommand, parseRange } from '../../src/cli/commands/landscape';
 import { lossCommand } from '../../src/cli/commands/loss';
 import { close, d1, d2, REFERENCE } from '../lib/dph/losses/reference';
-
-function capture(): CliIO & { out: string; err: string } {
-	const io = {
-		out: '',
-		err: '',
-		isTTY: false,
-		stdout: (s: string) => {
-			io.out += s;
-		},
-		stderr: (s: string) => {
-			io.err += s;
-		},
-	};
-	return io;
-}
+import { capture } from './capture';
 
 async function run(cmd: CliCommand, argv: string[]) {
 	const io = capture();

@@ -1,22 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { CliIO } from '../../src/cli/args';
 import { main } from '../../src/cli/main';
-
-function capture(): CliIO & { out: string; err: string } {
-	const io = {
-		out: '',
-		err: '',
-		isTTY: false,
-		stdout: (s: string) => {
-			io.out += s;
-		},
-		stderr: (s: string) => {
-			io.err += s;
-		},
-	};
-	return io;
-}
+import { capture } from './capture';
 
 describe('dph CLI conventions', () => {
 	it('--help lists commands and exits 0; no arguments prints help and exits 2', async () => {
