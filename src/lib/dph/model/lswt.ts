@@ -119,6 +119,36 @@ function swiglu(tf: TF, x: Tensor): Tensor {
  * (the reference default) positions run S−1 … 0, so the last token of every sequence sits at position 0.
  */
 export function ropeTables(c: LSWTConfig, seqLen: number): { cos: Float32Array; sin: Float32Array; dHead: number } {
+	return cached(`rope|${c.d_model}|${c.n_heads}|${c.rope_base_freq}|${c.rope_reversed}|${seqLen}`, () =>
+		computeRopeTables(c, seqLen),
+	);
+}
+
+/** Additive causal mask [S·S]: −1e9 above the diagonal (keys after the query). */
+function causalMask(seqLen: number): Float32Array {
+	return cached(`mask|${seqLen}`, () => {
+		const m = new Float32Array(seqLen * seqLen);
+		for (let i = 0; i < seqLen; i++) for (let j = i + 1; j < seqLen; j++) m[i * seqLen + j] = -1e9;
+		return m;
+	});
+}
+
+/**
+ * Every forward (policy, frozen reference, validation) needs the same tables for a sequence length: compute them
+ * once per shape. A few entries cover the padded lengths a run sees.
+ */
+const tableCache = new Map<string, unknown>();
+function cached<T>(key: string, make: () => T): T {
+	let v = tableCache.get(key) as T | undefined;
+	if (v === undefined) {
+		if (tableCache.size >= 32) tableCache.delete(tableCache.keys().next().value as string);
+		v = make();
+		tableCache.set(key, v);
+	}
+	return v;
+}
+
+function computeRopeTables(c: LSWTConfig, seqLen: number): { cos: Float32Array; sin: Float32Array; dHead: number } {
 	const dHead = c.d_model / c.n_heads;
 	const half = dHead / 2;
 	const cos = new Float32Array(seqLen * dHead);
@@ -162,10 +192,7 @@ export function hiddenStates(tf: TF, c: LSWTConfig, p: Params, ids: Tensor, opts
 		const { cos: cosA, sin: sinA, dHead } = ropeTables(c, S);
 		const cos = tf.tensor(cosA, [1, 1, S, dHead]);
 		const sin = tf.tensor(sinA, [1, 1, S, dHead]);
-		// Causal mask: −1e9 above the diagonal (keys after the query).
-		const maskData = new Float32Array(S * S);
-		for (let i = 0; i < S; i++) for (let j = i + 1; j < S; j++) maskData[i * S + j] = -1e9;
-		const mask = tf.tensor(maskData, [1, 1, S, S]);
+		const mask = tf.tensor(causalMask(S), [1, 1, S, S]);
 		const scale = 1 / Math.sqrt(dHead);
 
 		const e = embed(tf, p['model.input_embedding.embedding.weight'], ids, { differentiable: opts.training });
