@@ -7,10 +7,18 @@ import { backendCommand } from './commands/backend.ts';
 import { benchCommand } from './commands/bench.ts';
 import { landscapeCommand } from './commands/landscape.ts';
 import { lossCommand } from './commands/loss.ts';
+import { sweepCommand } from './commands/sweep.ts';
 import { trainCommand } from './commands/train.ts';
 
 /** Commands that exist now; later issues register theirs here. */
-const COMMANDS: CliCommand[] = [backendCommand, lossCommand, landscapeCommand, trainCommand, benchCommand];
+const COMMANDS: CliCommand[] = [
+	backendCommand,
+	lossCommand,
+	landscapeCommand,
+	trainCommand,
+	benchCommand,
+	sweepCommand,
+];
 
 /** Planned commands, listed in --help so users know they are coming and where they are tracked. */
 const PLANNED: Record<string, string> = {
@@ -18,7 +26,6 @@ const PLANNED: Record<string, string> = {
 	landscape: 'loss + gradient grid as CSV/JSON/SVG (Loss theory issue)',
 	score: 'score candidates with a checkpoint (Checkpoints issue)',
 	inspect: 'model card and tensor table of a checkpoint (Checkpoints issue)',
-	sweep: 'ablation sweeps, sharded and merged (Sweeps issue)',
 };
 
 function version(): string {

@@ -1,0 +1,185 @@
+/**
+ * The sweep runner: executes the runs that the results store does not have yet, in run order, one DPHTrainer at a
+ * time (disposed after each run), appending each finished run to the store at once. Stopping (AbortSignal)
+ * abandons the run in progress and keeps the finished ones; running again with the same store resumes.
+ *
+ * tfjs is injected (like `dph train` does), so the same runner serves the compute worker, the CLI and tests.
+ * A run that diverges (TrainingDivergedError) is a result like any other, with `error` set: it is deterministic,
+ * so resuming does not redo it. Any other exception stops the sweep and nothing is stored for that run, so a
+ * resume retries it.
+ */
+import type { TF } from '../backend';
+import { DPHTrainer, type EvalMetrics, TrainingDivergedError } from '../train/trainer';
+import { METRICS, type ResultsStore, type RunCurve, type RunMetrics, type RunResult } from './results';
+import type { ExpandedSweep, RunParams, SweepRun } from './spec';
+
+export interface SweepProgress {
+	run: { id: string; index: number; params: RunParams };
+	/** Position of this run in the queue (0-based). */
+	runIndex: number;
+	/** Runs of the queue finished so far, including those already in the store. */
+	runsDone: number;
+	runsTotal: number;
+	/** Steps done in this run, out of `steps`. */
+	step: number;
+	steps: number;
+	/** Training loss of the last step. */
+	loss: number;
+	/** From the time per step so far in this session; null before the first step. */
+	etaSeconds: number | null;
+}
+
+export interface RunSweepOptions {
+	tf: TF;
+	/** Backend name recorded with each result. */
+	backend: string;
+	store: ResultsStore;
+	/** The runs to execute (e.g. one shard), in order; default: all runs of the sweep. */
+	runs?: readonly SweepRun[];
+	signal?: AbortSignal;
+	onProgress?: (p: SweepProgress) => void;
+	/** Called after each run is stored, with the queue's counts. */
+	onResult?: (r: RunResult, counts: { runsDone: number; runsTotal: number }) => void;
+	/** Awaited before every step; resolves when a paused sweep may continue. */
+	paused?: () => Promise<void>;
+}
+
+export interface SweepOutcome {
+	/** Results of the queue's runs (stored before or now), in run order. */
+	results: RunResult[];
+	executed: number;
+	/** Runs found finished in the store. */
+	skipped: number;
+	stopped: boolean;
+}
+
+export class SweepResumeError extends Error {
+	override name = 'SweepResumeError';
+}
+
+export function toRunMetrics(e: EvalMetrics): RunMetrics {
+	return {
+		dph_accuracy: e.dphAccuracy,
+		logprob_accuracy: e.logprobAccuracy,
+		reward_chosen: e.rewardChosen,
+		reward_rejected: e.rewardRejected,
+		margin: e.margin,
+		loss_dph: e.dphLoss,
+		loss_dpo: e.dpoLoss,
+	};
+}
+
+/** Curves are for plots: 5 significant digits keep the JSONL small without visible loss. */
+const compact = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(5)) : x);
+
+function emptyCurve(): RunCurve {
+	const c = { step: [], loss: [] } as unknown as RunCurve;
+	for (const m of METRICS) c[m] = [];
+	return c;
+}
+
+export async function runSweep(sweep: ExpandedSweep, opts: RunSweepOptions): Promise<SweepOutcome> {
+	const { tf, store, signal } = opts;
+	const queue = opts.runs ?? sweep.runs;
+	const stored = new Map<string, RunResult>();
+	const inQueue = new Map(queue.map((r) => [r.id, r]));
+	for (const r of await store.load()) {
+		const run = inQueue.get(r.id);
+		if (!run) continue;
+		if (r.config_hash !== run.configHash) {
+			throw new SweepResumeError(
+				`the results already hold run "${r.id}" trained with a different configuration (the sweep spec changed ` +
+					'since it ran); keep the two apart: use another output folder or sweep name, or remove the old results',
+			);
+		}
+		stored.set(r.id, r);
+	}
+	const runsTotal = queue.length;
+	let runsDone = queue.filter((r) => stored.has(r.id)).length;
+	const skipped = runsDone;
+	const steps = (run: SweepRun) => run.config.steps;
+	let stepsLeft = queue.filter((r) => !stored.has(r.id)).reduce((n, r) => n + steps(r), 0);
+	let stepsRun = 0;
+	let stepSeconds = 0;
+	let executed = 0;
+	let stopped = false;
+
+	for (let runIndex = 0; runIndex < queue.length && !stopped; runIndex++) {
+		const run = queue[runIndex];
+		if (stored.has(run.id)) continue;
+		if (signal?.aborted) {
+			stopped = true;
+			break;
+		}
+		const t0 = performance.now();
+		// tidy: DPHTrainer's constructor leaves the tensors its variables were made from undisposed (88 for the nano
+		// model: initial weights and the reference copy), which dispose() cannot reach; over a long sweep that is
+		// two models' worth of memory per run. Its variables survive tidy, and the constructor makes nothing else.
+		let trainer!: DPHTrainer;
+		tf.tidy(() => {
+			trainer = new DPHTrainer(tf, run.config);
+		});
+		const curve = emptyCurve();
+		let last: EvalMetrics | null = null;
+		let error: string | undefined;
+		try {
+			while (trainer.stepCount < run.config.steps) {
+				await opts.paused?.();
+				if (signal?.aborted) {
+					stopped = true;
+					break;
+				}
+				const ts = performance.now();
+				const m = await trainer.step();
+				if (m.step % run.config.evalEvery === 0 || m.step === run.config.steps) {
+					last = await trainer.evaluate();
+					curve.step.push(m.step);
+					curve.loss.push(compact(m.loss));
+					const rm = toRunMetrics(last);
+					for (const k of METRICS) curve[k].push(compact(rm[k]));
+				}
+				stepSeconds += (performance.now() - ts) / 1000;
+				stepsRun++;
+				stepsLeft--;
+				opts.onProgress?.({
+					run: { id: run.id, index: run.index, params: run.params },
+					runIndex,
+					runsDone,
+					runsTotal,
+					step: m.step,
+					steps: run.config.steps,
+					loss: m.loss,
+					etaSeconds: (stepSeconds / stepsRun) * stepsLeft,
+				});
+			}
+		} catch (e) {
+			if (!(e instanceof TrainingDivergedError)) throw e;
+			error = e.message;
+			stepsLeft -= run.config.steps - trainer.stepCount;
+		} finally {
+			trainer.dispose();
+		}
+		if (stopped) break;
+		const result: RunResult = {
+			sweep: sweep.spec.name,
+			spec_hash: sweep.hash,
+			id: run.id,
+			index: run.index,
+			params: run.params,
+			config_hash: run.configHash,
+			metrics: error || !last ? null : toRunMetrics(last),
+			steps: trainer.stepCount,
+			seconds: (performance.now() - t0) / 1000,
+			backend: opts.backend,
+			...(curve.step.length ? { curve } : {}),
+			...(error ? { error } : {}),
+		};
+		await store.append(result);
+		stored.set(run.id, result);
+		executed++;
+		runsDone++;
+		opts.onResult?.(result, { runsDone, runsTotal });
+	}
+	const results = queue.flatMap((r) => stored.get(r.id) ?? []);
+	return { results, executed, skipped, stopped };
+}

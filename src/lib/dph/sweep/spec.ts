@@ -1,0 +1,298 @@
+/**
+ * Sweep spec: a base training config plus grid axes, validated and expanded into a deterministic list of runs.
+ *
+ *   { "name": "pooler-objective", "preset": "sepdph-demo", "base": { <partial TrainConfig> },
+ *     "grid": { "pooler": [...], "objective": ["sepdph", "condph"], "seed": [1, 2, 3] } }
+ *
+ * Run order: the cartesian product of the axes in the fixed order of AXES (pooler, objective, dphEps, dpoEps, beta,
+ * dpoWeight, dphWeight, lr, noise, seed), the last axis varying fastest, so the seeds of one configuration are
+ * neighbours. Within an axis, values keep the order the spec lists them in. A run's index in this order is what
+ * `--shard` slices on and its id (`pooler=bert,objective=sepdph,seed=1`) is what the results store keys on, so
+ * both must stay stable: the order of keys in the JSON file does not matter, the order of values does.
+ *
+ * Every run's full TrainConfig goes through resolveTrainConfig here, so a bad combination is reported before
+ * anything runs.
+ */
+import { POOLERS, type PoolerName } from '../model/config';
+import {
+	DEFAULT_TRAIN_CONFIG,
+	resolveTrainConfig,
+	TRAIN_PRESETS,
+	type TrainConfig,
+	TrainConfigError,
+} from '../train/config';
+
+/** Grid axes in run order; seed last so it varies fastest. */
+export const AXES = [
+	'pooler',
+	'objective',
+	'dphEps',
+	'dpoEps',
+	'beta',
+	'dpoWeight',
+	'dphWeight',
+	'lr',
+	'noise',
+	'seed',
+] as const;
+export type Axis = (typeof AXES)[number];
+
+export type ParamValue = string | number;
+/** The grid values of one run, only for the axes the spec names, in AXES order. */
+export type RunParams = Partial<Record<Axis, ParamValue>>;
+
+export interface SweepGrid {
+	pooler?: PoolerName[];
+	objective?: ('sepdph' | 'condph')[];
+	dphEps?: number[];
+	dpoEps?: number[];
+	beta?: number[];
+	/** α1: weight of the cDPO loss. */
+	dpoWeight?: number[];
+	/** α2: weight of the DPH loss. */
+	dphWeight?: number[];
+	lr?: number[];
+	/** Label-noise rate η of the training pairs. */
+	noise?: number[];
+	seed?: number[];
+}
+
+export type SweepPreset = 'sepdph-demo' | 'condph-demo';
+export const SWEEP_PRESETS: readonly SweepPreset[] = ['sepdph-demo', 'condph-demo'];
+
+export interface SweepSpec {
+	name: string;
+	preset: SweepPreset;
+	/** Partial TrainConfig merged over the preset. */
+	base: Record<string, unknown>;
+	grid: SweepGrid;
+}
+
+export interface SweepRun {
+	/** Position in the full expansion (not in a shard). */
+	index: number;
+	id: string;
+	params: RunParams;
+	config: TrainConfig;
+	/** Hash of the resolved config: tells a resumed sweep whether a stored result still matches its run. */
+	configHash: string;
+}
+
+export interface ExpandedSweep {
+	spec: SweepSpec;
+	/** Hash of the normalised spec; stored with every result so merge can tell sweeps apart. */
+	hash: string;
+	/** Axes the grid names, in AXES order. */
+	axes: Axis[];
+	runs: SweepRun[];
+}
+
+export const MAX_RUNS = 10_000;
+
+export class SweepSpecError extends Error {
+	override name = 'SweepSpecError';
+	constructor(
+		message: string,
+		/** Path of the offending field, e.g. `grid.dphEps[2]` or `base.optim.lr`. */
+		readonly field: string,
+	) {
+		super(message);
+	}
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Where each axis lands in a TrainConfig. */
+const AXIS_PATH: Record<Axis, readonly [string] | readonly [string, string]> = {
+	pooler: ['model', 'pooler'],
+	objective: ['objective', 'dph'],
+	dphEps: ['objective', 'dphEps'],
+	dpoEps: ['objective', 'dpoEps'],
+	beta: ['objective', 'beta'],
+	dpoWeight: ['objective', 'dpoWeight'],
+	dphWeight: ['objective', 'dphWeight'],
+	lr: ['optim', 'lr'],
+	noise: ['data', 'noise'],
+	seed: ['seed'],
+};
+
+const STRING_AXES: Partial<Record<Axis, readonly string[]>> = {
+	pooler: POOLERS,
+	objective: ['sepdph', 'condph'],
+};
+
+/** Set `value` at an axis's path in a (partial, raw) config, copying the objects on the way. */
+function withAxis(raw: Obj, axis: Axis, value: ParamValue): Obj {
+	const path = AXIS_PATH[axis];
+	if (path.length === 1) return { ...raw, [path[0]]: value };
+	const inner = raw[path[0]];
+	return { ...raw, [path[0]]: { ...(isObj(inner) ? inner : {}), [path[1]]: value } };
+}
+
+/** JSON with object keys sorted, so the hash does not depend on how the file orders its keys. */
+function canonical(x: unknown): string {
+	if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
+	if (isObj(x)) {
+		return `{${Object.keys(x)
+			.sort()
+			.filter((k) => x[k] !== undefined)
+			.map((k) => `${JSON.stringify(k)}:${canonical(x[k])}`)
+			.join(',')}}`;
+	}
+	return JSON.stringify(x);
+}
+
+/** cyrb53: a fast 53-bit string hash, as 14 hex digits. Identity, not security. */
+export function hashString(s: string): string {
+	let h1 = 0xdeadbeef;
+	let h2 = 0x41c6ce57;
+	for (let i = 0; i < s.length; i++) {
+		const c = s.charCodeAt(i);
+		h1 = Math.imul(h1 ^ c, 2654435761);
+		h2 = Math.imul(h2 ^ c, 1597334677);
+	}
+	h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+	h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+	return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+}
+
+export function hashConfig(cfg: TrainConfig): string {
+	return hashString(canonical(cfg));
+}
+
+/** `pooler=bert,objective=sepdph,seed=1`: stable as long as the values are. */
+export function runId(params: RunParams): string {
+	const parts = AXES.filter((a) => params[a] !== undefined).map((a) => `${a}=${params[a]}`);
+	return parts.join(',');
+}
+
+const fieldOf = (e: unknown) => (e instanceof TrainConfigError ? e.field : '');
+
+/** Validate a raw sweep spec (parsed JSON). Errors name the field path and list what is allowed. */
+export function parseSweepSpec(raw: unknown, opts: { defaultName?: string } = {}): SweepSpec {
+	if (!isObj(raw)) throw new SweepSpecError('the sweep spec must be a JSON object', '(root)');
+	const known = ['name', 'preset', 'base', 'grid'];
+	for (const k of Object.keys(raw)) {
+		if (!known.includes(k)) throw new SweepSpecError(`${k} is not a sweep field (known: ${known.join(', ')})`, k);
+	}
+	const name = raw.name ?? opts.defaultName ?? 'sweep';
+	if (typeof name !== 'string' || !/^[\w.-]{1,100}$/.test(name)) {
+		throw new SweepSpecError(
+			`name = ${JSON.stringify(name)} is invalid: use 1–100 letters, digits, "_", "-" or "." (it names result files and stores)`,
+			'name',
+		);
+	}
+	const preset = raw.preset ?? 'sepdph-demo';
+	if (!SWEEP_PRESETS.includes(preset as SweepPreset)) {
+		throw new SweepSpecError(
+			`preset = ${JSON.stringify(preset)} is invalid: valid ${SWEEP_PRESETS.join(', ')}`,
+			'preset',
+		);
+	}
+	const base = raw.base ?? {};
+	if (!isObj(base)) throw new SweepSpecError('base must be an object (a partial training config)', 'base');
+	if (!isObj(raw.grid)) {
+		throw new SweepSpecError(`grid must be an object with one or more axes (known: ${AXES.join(', ')})`, 'grid');
+	}
+	const rawGrid = raw.grid;
+	const presetBase = TRAIN_PRESETS[preset as SweepPreset](DEFAULT_TRAIN_CONFIG);
+	// The base alone must be a valid config before its axes are varied.
+	try {
+		resolveTrainConfig(base, presetBase);
+	} catch (e) {
+		const f = fieldOf(e);
+		throw new SweepSpecError(`base.${(e as Error).message}`, f ? `base.${f}` : 'base');
+	}
+	const grid: SweepGrid = {};
+	const axes = Object.keys(rawGrid);
+	if (!axes.length) {
+		throw new SweepSpecError(
+			`grid has no axes; give at least one of ${AXES.join(', ')} (e.g. "seed": [1, 2, 3])`,
+			'grid',
+		);
+	}
+	for (const axis of axes) {
+		const field = `grid.${axis}`;
+		if (!(AXES as readonly string[]).includes(axis)) {
+			throw new SweepSpecError(`${field} is not a sweep axis (known: ${AXES.join(', ')})`, field);
+		}
+		const a = axis as Axis;
+		const values = rawGrid[axis];
+		if (!Array.isArray(values)) {
+			throw new SweepSpecError(`${field} must be an array of values, got ${JSON.stringify(values)}`, field);
+		}
+		if (!values.length)
+			throw new SweepSpecError(`${field} is empty; give at least one value or leave the axis out`, field);
+		const seen = new Set<string>();
+		values.forEach((v: unknown, i: number) => {
+			const at = `${field}[${i}]`;
+			const choices = STRING_AXES[a];
+			if (choices) {
+				if (typeof v !== 'string' || !choices.includes(v)) {
+					throw new SweepSpecError(`${at} = ${JSON.stringify(v)} is invalid: valid ${choices.join(', ')}`, at);
+				}
+			} else if (typeof v !== 'number' || !Number.isFinite(v)) {
+				throw new SweepSpecError(`${at} = ${JSON.stringify(v)} is invalid: must be a number`, at);
+			}
+			if (seen.has(String(v))) throw new SweepSpecError(`${at} = ${JSON.stringify(v)} is listed twice`, at);
+			seen.add(String(v));
+			// The value alone over the base: reuses the training config's ranges, reported at the grid's path.
+			try {
+				resolveTrainConfig(withAxis(base, a, v as ParamValue), presetBase);
+			} catch (e) {
+				const f = fieldOf(e);
+				const msg = (e as Error).message;
+				const where = AXIS_PATH[a].join('.');
+				throw new SweepSpecError(
+					f === where && msg.startsWith(`${f} = `)
+						? `${at}${msg.slice(f.length).replace(' is invalid:', ' is out of range:')} (${where})`
+						: `${at} = ${JSON.stringify(v)}: ${msg}`,
+					at,
+				);
+			}
+		});
+		(grid as Record<Axis, ParamValue[]>)[a] = values as ParamValue[];
+	}
+	const total = AXES.reduce((n, a) => n * (grid[a]?.length ?? 1), 1);
+	if (total > MAX_RUNS) {
+		const sizes = AXES.filter((a) => grid[a])
+			.map((a) => `${a} ${grid[a]?.length}`)
+			.join(' × ');
+		throw new SweepSpecError(`grid expands to ${total} runs (${sizes}); the limit is ${MAX_RUNS}`, 'grid');
+	}
+	return { name, preset: preset as SweepPreset, base, grid };
+}
+
+/** All runs of a spec in run order, each with a resolved, validated TrainConfig. */
+export function expandSweep(spec: SweepSpec): ExpandedSweep {
+	const axes = AXES.filter((a) => spec.grid[a] !== undefined);
+	const presetBase = TRAIN_PRESETS[spec.preset](DEFAULT_TRAIN_CONFIG);
+	const runs: SweepRun[] = [];
+	const combos: RunParams[] = [{}];
+	for (const a of axes) {
+		const values = spec.grid[a] as ParamValue[];
+		const next: RunParams[] = [];
+		for (const c of combos) for (const v of values) next.push({ ...c, [a]: v });
+		combos.splice(0, combos.length, ...next);
+	}
+	combos.forEach((params, index) => {
+		let raw: Obj = spec.base;
+		for (const a of axes) raw = withAxis(raw, a, params[a] as ParamValue);
+		const id = runId(params);
+		let config: TrainConfig;
+		try {
+			config = resolveTrainConfig(raw, presetBase);
+		} catch (e) {
+			throw new SweepSpecError(`run ${index} (${id}): ${(e as Error).message}`, fieldOf(e) || 'grid');
+		}
+		runs.push({ index, id, params, config, configHash: hashConfig(config) });
+	});
+	const hash = hashString(canonical({ name: spec.name, preset: spec.preset, base: spec.base, grid: spec.grid }));
+	return { spec, hash, axes, runs };
+}
+
+/** Parse and expand in one go (what the CLI and the worker do with a spec file). */
+export function loadSweep(raw: unknown, opts: { defaultName?: string } = {}): ExpandedSweep {
+	return expandSweep(parseSweepSpec(raw, opts));
+}
