@@ -4,6 +4,10 @@
  */
 import type { BackendName } from '../dph/backend';
 import type { SelfTestResult, SelfTestStep } from '../dph/selftest';
+import type { SweepTable } from '../dph/sweep/aggregate';
+import type { RunResult } from '../dph/sweep/results';
+import type { SweepProgress } from '../dph/sweep/runner';
+import { loadSweep } from '../dph/sweep/spec';
 import type { CheckpointFiles, EvalMetrics, StepMetrics } from '../dph/train/trainer';
 
 export type TrainProgress = ({ kind: 'train' } & StepMetrics) | ({ kind: 'validation' } & EvalMetrics);
@@ -20,6 +24,24 @@ export interface TrainResult {
 	files: CheckpointFiles;
 }
 
+/**
+ * Sweep progress. `step` counts optimizer steps over the whole queue (finished runs included), so the generic
+ * progress bar of notebook jobs (`step` out of jobTotal) works; `progress.step` is the step within the run.
+ */
+export type SweepJobProgress =
+	| { kind: 'step'; step: number; progress: SweepProgress }
+	| { kind: 'run'; step: number; result: RunResult; runsDone: number; runsTotal: number };
+
+export interface SweepJobResult {
+	/** Every run of the sweep that has a result (stored earlier or now), in run order. */
+	results: RunResult[];
+	table: SweepTable;
+	executed: number;
+	skipped: number;
+	stopped: boolean;
+	backend: string;
+}
+
 export interface JobSpecs {
 	selftest: {
 		params: { steps: number; backend?: BackendName; seed?: number; batch?: number };
@@ -32,10 +54,19 @@ export interface JobSpecs {
 		progress: TrainProgress;
 		result: TrainResult;
 	};
+	sweep: {
+		/**
+		 * The sweep spec as JSON (validated in the worker). Results go to IndexedDB under the sweep's name, so
+		 * running the same spec again resumes; `store: 'memory'` keeps them for this job only.
+		 */
+		params: { spec: unknown; backend?: BackendName; store?: 'indexeddb' | 'memory' };
+		progress: SweepJobProgress;
+		result: SweepJobResult;
+	};
 }
 
 export type JobKind = keyof JobSpecs;
-export const JOB_KINDS: readonly JobKind[] = ['selftest', 'train'];
+export const JOB_KINDS: readonly JobKind[] = ['selftest', 'train', 'sweep'];
 
 export interface JobContext<K extends JobKind> {
 	signal: AbortSignal;
@@ -52,6 +83,15 @@ export function jobTotal<K extends JobKind>(kind: K, params: JobSpecs[K]['params
 		case 'train': {
 			const steps = (params as JobSpecs['train']['params']).config.steps;
 			return typeof steps === 'number' ? steps : 200;
+		}
+		case 'sweep': {
+			// Total optimizer steps of the sweep; an invalid spec is reported by the job itself.
+			try {
+				const runs = loadSweep((params as JobSpecs['sweep']['params']).spec).runs;
+				return runs.length * (runs[0]?.config.steps ?? 0);
+			} catch {
+				return 0;
+			}
 		}
 	}
 	return 0;
@@ -103,6 +143,31 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 			};
 			trainer.dispose();
 			return result;
+		},
+		sweep: async (params, ctx) => {
+			const [{ getTf, initBackend }, { runSweep }, { aggregate }, { MemoryResultsStore }, { IdbResultsStore }] =
+				await Promise.all([
+					import('../dph/backend'),
+					import('../dph/sweep/runner'),
+					import('../dph/sweep/aggregate'),
+					import('../dph/sweep/results'),
+					import('../dph/sweep/results-idb'),
+				]);
+			const sweep = loadSweep(params.spec);
+			const report = await initBackend(params.backend ? { prefer: params.backend } : {});
+			const tf = await getTf();
+			const store = params.store === 'memory' ? new MemoryResultsStore() : new IdbResultsStore(sweep.spec.name);
+			const steps = sweep.runs[0]?.config.steps ?? 0;
+			const outcome = await runSweep(sweep, {
+				tf,
+				backend: report.backend,
+				store,
+				signal: ctx.signal,
+				paused: () => ctx.paused(),
+				onProgress: (p) => ctx.progress({ kind: 'step', step: p.runsDone * steps + p.step, progress: p }),
+				onResult: (result, c) => ctx.progress({ kind: 'run', step: c.runsDone * steps, result, ...c }),
+			});
+			return { ...outcome, table: aggregate(outcome.results), backend: report.label };
 		},
 	};
 }
