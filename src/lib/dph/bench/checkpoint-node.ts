@@ -28,6 +28,8 @@ export interface CheckpointLoadBench {
 	loadSeconds: number;
 	/** File MB (10^6 bytes) per second of the streamed load. */
 	mbPerS: number;
+	/** CPU time (user + system) of the process during the load: below loadSeconds when other work shares the cores. */
+	cpuSeconds: number;
 	keep: boolean;
 	baselineRss: number;
 	peakRss: number;
@@ -114,6 +116,7 @@ export async function benchCheckpointLoad(opts: CheckpointBenchOptions): Promise
 			peakRss = Math.max(peakRss, rss());
 		}, 5);
 		let m: Awaited<ReturnType<typeof measureStreamedLoad>>;
+		const cpu0 = process.cpuUsage();
 		try {
 			m = await measureStreamedLoad(await fileSource(path), {
 				keep,
@@ -123,6 +126,7 @@ export async function benchCheckpointLoad(opts: CheckpointBenchOptions): Promise
 		} finally {
 			clearInterval(timer);
 		}
+		const cpu = process.cpuUsage(cpu0);
 		peakRss = Math.max(peakRss, m.peakMemory ?? 0);
 		return {
 			model: name,
@@ -134,6 +138,7 @@ export async function benchCheckpointLoad(opts: CheckpointBenchOptions): Promise
 			writeSeconds,
 			loadSeconds: m.seconds,
 			mbPerS: m.mbPerS,
+			cpuSeconds: (cpu.user + cpu.system) / 1e6,
 			keep,
 			baselineRss,
 			peakRss,
@@ -150,7 +155,7 @@ export function formatCheckpointBench(r: CheckpointLoadBench): string {
 	const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
 	return (
 		`checkpoint load (${r.model}, ${(r.parameters / 1e6).toFixed(0)} M params, ${r.tensors} tensors, F16 ${gb(r.fileBytes)} → F32 ${gb(r.fp32Bytes)}, ${r.keep ? 'weights kept' : 'each tensor dropped'}): ` +
-		`${r.mbPerS.toFixed(0)} MB/s (${r.loadSeconds.toFixed(2)} s), peak RSS ${gb(r.peakRss)} = ${r.peakRssRatio.toFixed(2)}× fp32 weights ` +
+		`${r.mbPerS.toFixed(0)} MB/s (${r.loadSeconds.toFixed(2)} s, ${r.cpuSeconds.toFixed(2)} s CPU), peak RSS ${gb(r.peakRss)} = ${r.peakRssRatio.toFixed(2)}× fp32 weights ` +
 		`(${r.peakAboveBaselineRatio.toFixed(2)}× above the ${gb(r.baselineRss)} baseline)`
 	);
 }
