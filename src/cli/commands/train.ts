@@ -31,7 +31,8 @@ Options:
   config.json       training options (see docs/TRAINING.md); merged over the preset
   --preset NAME     sepdph-demo (default) or condph-demo
   --steps N         optimizer steps
-  --backend NAME    webgpu, wasm or cpu (default: best available)
+  --backend NAME    webgpu, wasm or cpu (default: a GPU if WebGPU has one, else wasm; a software
+                    WebGPU adapter such as SwiftShader is slower than wasm and is passed over)
   --seed S          random seed (data, initialisation, dropout)
   --out DIR         checkpoint folder (default runs/<preset>-seed<S>)
   --json            print only the final JSON object on stdout`,
@@ -85,7 +86,7 @@ Options:
 			throw new UsageError(`${file ?? 'config'}: ${(e as Error).message}`);
 		}
 		const out = resolve(str(args, 'out') ?? join('runs', `${presetName}-seed${cfg.seed}`));
-		const report = await initBackend(backend ? { prefer: backend as BackendName } : {});
+		const report = await initBackend(backend ? { prefer: backend as BackendName } : { skipSoftwareGpu: true });
 		const tf = await getTf();
 		const log = (s: string) => io.stderr(s);
 		const trainer = new DPHTrainer(tf, cfg);

@@ -39,6 +39,11 @@ export interface InitOptions {
 	prefer?: BackendName | readonly BackendName[];
 	/** Where the tfjs wasm binaries are served (browser/worker). Default: `/tfjs-wasm/` on this origin. */
 	wasmPaths?: string;
+	/**
+	 * Pass over a WebGPU adapter that is a CPU emulation (SwiftShader, the fallback adapter): it runs tfjs kernels
+	 * 10–100× slower than wasm, so headless runs (CLI, sweeps) want wasm unless WebGPU is asked for by name.
+	 */
+	skipSoftwareGpu?: boolean;
 	/** Called after a lost GPU device made us switch backend (tensors on the old backend are gone). */
 	onDeviceLost?: (report: BackendReport) => void;
 }
@@ -120,12 +125,17 @@ function errMessage(e: unknown): string {
 	return e instanceof Error ? e.message : String(e);
 }
 
-async function webgpuFactory(onLost: (info: GPUDeviceLostInfo) => void) {
+async function webgpuFactory(onLost: (info: GPUDeviceLostInfo) => void, skipSoftware = false) {
 	const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
 	if (!gpu) throw new Error('navigator.gpu is missing: this browser has no WebGPU (or it is disabled)');
 	// powerPreference left unset: a fallback adapter (SwiftShader) is only offered to plain requests.
 	const adapter = await gpu.requestAdapter();
 	if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned no adapter (no usable GPU driver)');
+	if (skipSoftware && isSoftwareAdapter(adapter)) {
+		throw new Error(
+			`the only WebGPU adapter is ${adapter.info.description || adapter.info.vendor || 'a software fallback'}, a CPU emulation slower than wasm (ask for --backend webgpu to use it anyway)`,
+		);
+	}
 	const L = adapter.limits;
 	const requiredFeatures: GPUFeatureName[] = [];
 	if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
@@ -162,6 +172,15 @@ async function webgpuFactory(onLost: (info: GPUDeviceLostInfo) => void) {
 	return { backend: new WebGPUBackend(device, info), device, description };
 }
 
+function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+	const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+	const fallback = info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+	return (
+		Boolean(fallback) ||
+		/swiftshader|llvmpipe|lavapipe/i.test(`${info.vendor} ${info.architecture} ${info.description}`)
+	);
+}
+
 /** "SwiftShader", "NVIDIA H100", … from whatever the adapter chose to tell. */
 export function adapterLabel(a: AdapterDescription): string {
 	const text = [a.description, a.device, a.architecture, a.vendor].find((s) => s?.trim()) ?? 'unknown adapter';
@@ -193,7 +212,7 @@ async function tryBackend(
 		if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
 		tf.registerBackend('webgpu', async () => {
 			try {
-				const made = await webgpuFactory(handleLost);
+				const made = await webgpuFactory(handleLost, Boolean(opts.skipSoftwareGpu));
 				currentDevice = made.device;
 				desc = made.description;
 				return made.backend;

@@ -54,7 +54,7 @@ export const TASK_INFO: Readonly<Record<TaskName, TaskInfo>> = {
 		name: 'echo',
 		description:
 			'Say a random word back; wrong answers are other random words of the same length. Decidable from the prompt and learnable by a tiny model in a minute (equality of tokens), which makes it the demo task.',
-		difficulty: 'word length d',
+		difficulty: '1: one of the letters a–d (a–h with more candidates); d ≥ 2: a word of d − 1 letters from a–z',
 		defaultCandidates: 4,
 		candidates: [2, MAX_CANDIDATES],
 		system: 'Say the word back.',
@@ -427,10 +427,22 @@ function copy(rand: Rand, difficulty: number, k: number): Generated {
 	return { user: `Repeat exactly: ${s}`, candidates, label };
 }
 
+/**
+ * Difficulty 1 draws one letter from a small alphabet (the first max(4, k) letters): a nano model learns it to a
+ * confident reward in a minute or two, so the demo presets reach the theorems' optimal rewards. Above that, words of
+ * d − 1 letters from a–z.
+ */
 function echo(rand: Rand, difficulty: number, k: number): Generated {
-	const s = randomString(rand, difficulty);
+	const letters = difficulty === 1 ? Math.max(4, k) : 26;
+	const len = Math.max(1, difficulty - 1);
+	const word = () => {
+		let w = '';
+		for (let i = 0; i < len; i++) w += LOWER[randInt(rand, 0, letters - 1)];
+		return w;
+	};
+	const s = word();
 	// assemble() drops repeats of the correct word and of each other.
-	const { candidates, label } = assemble(rand, s, k, () => randomString(rand, difficulty));
+	const { candidates, label } = assemble(rand, s, k, word);
 	return { user: `Say ${s}`, candidates, label };
 }
 

@@ -48,11 +48,11 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-	model: { preset: 'nano', pooler: 'swiglu_bert', dropout: 0.1, initStd: 0.02 },
+	model: { preset: 'nano', pooler: 'swiglu_bert', dropout: 0.1, initStd: 0.1 },
 	data: { task: 'echo', trainPairs: 2048, validationPairs: 256, noise: 0, difficulty: 1, maxLen: 64 },
 	objective: { dph: 'sepdph', dphEps: 0.1, dpoEps: 0.25, beta: 0.6, dpoWeight: 1, dphWeight: 1 },
 	optim: {
-		lr: 3e-3,
+		lr: 5e-3,
 		warmupSteps: 20,
 		minLrRatio: 0.1,
 		beta1: 0.9,
@@ -65,7 +65,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 		maxGradNorm: 1,
 	},
 	trainable: 'all',
-	steps: 200,
+	steps: 150,
 	batchSize: 16,
 	accumulate: 1,
 	evalEvery: 50,

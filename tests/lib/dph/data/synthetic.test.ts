@@ -242,7 +242,7 @@ describe('makeTask: validation', () => {
 
 describe('echo task', () => {
 	it('asks to say a word back; the chosen answer is that word and every wrong candidate differs', () => {
-		const t = makeTask('echo', { n: 50, seed: 3, difficulty: 2 });
+		const t = makeTask('echo', { n: 50, seed: 3, difficulty: 3 });
 		for (const item of t.items) {
 			const word = item.messages[item.messages.length - 1].content.replace(/^Say /, '');
 			expect(word).toMatch(/^[a-z]{2}$/);
@@ -250,5 +250,16 @@ describe('echo task', () => {
 			expect(new Set(item.candidates).size).toBe(item.candidates.length);
 		}
 		for (const p of t.pairs) expect(p.chosen).not.toBe(p.rejected);
+	});
+
+	it('difficulty 1 draws one letter from a–d (the first k letters when there are more candidates)', () => {
+		const words = (k: number) =>
+			makeTask('echo', { n: 200, seed: 4, difficulty: 1, candidates: k }).items.map((i) =>
+				i.messages[i.messages.length - 1].content.replace(/^Say /, ''),
+			);
+		expect(new Set(words(4))).toEqual(new Set(['a', 'b', 'c', 'd']));
+		expect(new Set(words(6))).toEqual(new Set(['a', 'b', 'c', 'd', 'e', 'f']));
+		const two = makeTask('echo', { n: 50, seed: 4, difficulty: 2 }).items;
+		expect(new Set(two.map((i) => i.candidates[i.label])).size).toBeGreaterThan(10);
 	});
 });
