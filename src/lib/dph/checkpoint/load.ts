@@ -1,0 +1,290 @@
+/**
+ * Load a Hugging Face–layout LSWT/DPH checkpoint folder into tfjs: config.json through the reference's field names
+ * and defaults, tokenizer.json, and model.safetensors streamed one tensor at a time (F16/BF16 upcast to float32, as
+ * the reference scores in float32). The state dict is matched against the names and shapes the config implies;
+ * missing tensors and shape mismatches stop the load with the list, unexpected ones are reported and skipped.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import type { Tokenizer } from '../data/tokenizer';
+import { ConfigError, type LSWTConfig, resolveConfig } from '../model/config';
+import { countParameters, type Params, parameterShapes } from '../model/lswt';
+import { type CheckpointFolder, readText } from './folder';
+import { openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
+import { loadTokenizer } from './tokenizer';
+
+type TF = typeof tfjs;
+
+export class CheckpointError extends Error {
+	override name = 'CheckpointError';
+	constructor(
+		message: string,
+		readonly file: string,
+	) {
+		super(message);
+	}
+}
+
+export interface ShapeMismatch {
+	name: string;
+	expected: number[];
+	got: number[];
+}
+
+export interface StateDictReport {
+	/** Tensors the config implies that the file lacks. */
+	missing: string[];
+	/** Tensors in the file the model does not use (skipped, never read). */
+	unexpected: string[];
+	mismatched: ShapeMismatch[];
+}
+
+export interface ModelCard {
+	name: string;
+	parameters: number;
+	/** Storage dtypes in model.safetensors, e.g. ["F16"]; weights are float32 once loaded. */
+	dtypes: string[];
+	fileBytes: number;
+	layers: number;
+	heads: number;
+	dModel: number;
+	dFfn: number;
+	dVocab: number;
+	vocabSize: number;
+	pooler: string;
+	rewardHead: string | null;
+	tokenizerVocab: number;
+}
+
+export interface CheckpointInfo {
+	config: LSWTConfig;
+	/** Fields config.json omitted that took the reference defaults. */
+	defaulted: string[];
+	tokenizer: Tokenizer;
+	tensors: TensorInfo[];
+	report: StateDictReport;
+	/** Things worth knowing that are not errors (defaulted fields, unexpected tensors, special-id differences). */
+	notes: string[];
+	card: ModelCard;
+	file: SafetensorsFile;
+}
+
+export interface LoadedCheckpoint extends Omit<CheckpointInfo, 'file'> {
+	params: Params;
+	/** Seconds spent reading and uploading the weights. */
+	seconds: number;
+	dispose(): void;
+}
+
+export interface LoadProgress {
+	phase: 'config' | 'tokenizer' | 'weights';
+	/** Bytes of model.safetensors read so far (weights phase). */
+	done: number;
+	total: number;
+	tensor?: string;
+}
+
+/** JSON.parse with the file, line and column in the message. */
+export function parseJsonFile(text: string, file: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch (e) {
+		const msg = (e as Error).message;
+		const pos = /position (\d+)/.exec(msg);
+		let where = '';
+		if (pos) {
+			const before = text.slice(0, Number(pos[1]));
+			const line = before.split('\n').length;
+			const col = Number(pos[1]) - before.lastIndexOf('\n');
+			where = ` at line ${line}, column ${col}`;
+		}
+		throw new CheckpointError(
+			`${file} is not valid JSON${where}: ${msg.replace(/\s*\(line \d+ column \d+\)/, '')}`,
+			file,
+		);
+	}
+}
+
+async function required(folder: CheckpointFolder, name: string, why: string) {
+	const f = await folder.file(name);
+	if (!f) {
+		throw new CheckpointError(
+			`${folder.name}: ${name} is missing (${why}). A checkpoint folder holds config.json, model.safetensors and tokenizer.json, as transformers' save_pretrained writes them`,
+			name,
+		);
+	}
+	return f;
+}
+
+async function optionalJson(folder: CheckpointFolder, name: string): Promise<unknown> {
+	const f = await folder.file(name);
+	return f ? parseJsonFile(await readText(f), name) : undefined;
+}
+
+/** Compare the file's tensors with the names and shapes the config implies. */
+export function matchStateDict(config: LSWTConfig, tensors: readonly TensorInfo[]): StateDictReport {
+	const expected = new Map(parameterShapes(config));
+	const have = new Map(tensors.map((t) => [t.name, t]));
+	const missing = [...expected.keys()].filter((k) => !have.has(k));
+	const unexpected = tensors.map((t) => t.name).filter((k) => !expected.has(k));
+	const mismatched: ShapeMismatch[] = [];
+	for (const [name, shape] of expected) {
+		const t = have.get(name);
+		if (t && (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i]))) {
+			mismatched.push({ name, expected: shape, got: t.shape });
+		}
+	}
+	return { missing, unexpected, mismatched };
+}
+
+const list = (xs: string[], n = 8) => xs.slice(0, n).join(', ') + (xs.length > n ? ` … (${xs.length} in all)` : '');
+
+/** Read config, tokenizer and the safetensors header, and check that they fit together, without loading weights. */
+export async function inspectCheckpoint(
+	folder: CheckpointFolder,
+	onProgress?: (p: LoadProgress) => void,
+): Promise<CheckpointInfo> {
+	onProgress?.({ phase: 'config', done: 0, total: 0 });
+	const rawConfig = parseJsonFile(
+		await readText(await required(folder, 'config.json', 'it says how big the model is')),
+		'config.json',
+	);
+	if (typeof rawConfig !== 'object' || rawConfig === null || Array.isArray(rawConfig)) {
+		throw new CheckpointError('config.json must hold a JSON object', 'config.json');
+	}
+	let config: LSWTConfig;
+	let defaulted: string[];
+	try {
+		({ config, defaulted } = resolveConfig(rawConfig as Record<string, unknown>, 'config.json'));
+	} catch (e) {
+		if (e instanceof ConfigError) throw new CheckpointError(e.message, 'config.json');
+		throw e;
+	}
+	if (config.qk_norm) {
+		throw new CheckpointError(
+			'config.json: qk_norm is true; the workbench does not implement QK-norm yet',
+			'config.json',
+		);
+	}
+	if (config.n_registers > 0) {
+		throw new CheckpointError(
+			`config.json: n_registers is ${config.n_registers}; the workbench does not implement attention registers yet`,
+			'config.json',
+		);
+	}
+	onProgress?.({ phase: 'tokenizer', done: 0, total: 0 });
+	const tokJson = parseJsonFile(
+		await readText(await required(folder, 'tokenizer.json', 'it turns text into token ids')),
+		'tokenizer.json',
+	);
+	const tokenizer = loadTokenizer(tokJson, 'tokenizer.json', {
+		tokenizerConfig: await optionalJson(folder, 'tokenizer_config.json'),
+		specialTokensMap: await optionalJson(folder, 'special_tokens_map.json'),
+	});
+	if (tokenizer.vocabSize > config.vocab_size) {
+		throw new CheckpointError(
+			`tokenizer.json has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocab_size}: ids past the embedding would crash the model; is this the tokenizer of another model?`,
+			'tokenizer.json',
+		);
+	}
+	const notes: string[] = [];
+	if (defaulted.length) notes.push(`config.json omits ${defaulted.join(', ')}: the reference defaults were used`);
+	for (const [field, id] of [
+		['pad_token_id', tokenizer.special.pad],
+		['eos_token_id', tokenizer.special.eos],
+	] as const) {
+		if (config[field] !== id)
+			notes.push(`config.json ${field} is ${config[field]} but the tokenizer's is ${id}; the tokenizer's is used`);
+	}
+	const file = await openSafetensors(await required(folder, 'model.safetensors', 'it holds the weights'));
+	const report = matchStateDict(config, file.tensors);
+	if (report.mismatched.length) {
+		throw new CheckpointError(
+			`model.safetensors does not match config.json: ${report.mismatched
+				.slice(0, 6)
+				.map((m) => `${m.name} is [${m.got}] but the config implies [${m.expected}]`)
+				.join(
+					'; ',
+				)}${report.mismatched.length > 6 ? ` … (${report.mismatched.length} in all)` : ''}. Is config.json from the same model?`,
+			'model.safetensors',
+		);
+	}
+	if (report.missing.length) {
+		throw new CheckpointError(
+			`model.safetensors lacks ${report.missing.length} tensor(s) the config needs: ${list(report.missing)}` +
+				(report.unexpected.length ? `; it has others instead: ${list(report.unexpected, 4)}` : '') +
+				'. Save the model with its reference key names (model.blocks.N…, pooler_pipeline.N…, reward_heads.NAME…)',
+			'model.safetensors',
+		);
+	}
+	if (report.unexpected.length)
+		notes.push(`model.safetensors has tensors the model does not use (skipped): ${list(report.unexpected)}`);
+	const head = config.reward_heads?.[0] ?? null;
+	if (!head)
+		notes.push(
+			'config.json has no reward_heads: this is a language model without a DPH head, so only log-probs can be scored',
+		);
+	const card: ModelCard = {
+		name: folder.name,
+		parameters: countParameters(config),
+		dtypes: [...new Set(file.tensors.filter((t) => !report.unexpected.includes(t.name)).map((t) => t.dtype))],
+		fileBytes: file.source.size,
+		layers: config.n_layers,
+		heads: config.n_heads,
+		dModel: config.d_model,
+		dFfn: config.d_ffn,
+		dVocab: config.d_vocab,
+		vocabSize: config.vocab_size,
+		pooler: config.reward_pooler,
+		rewardHead: head,
+		tokenizerVocab: tokenizer.vocabSize,
+	};
+	return { config, defaulted, tokenizer, tensors: file.tensors, report, notes, card, file };
+}
+
+export interface LoadOptions {
+	onProgress?: (p: LoadProgress) => void;
+	signal?: AbortSignal;
+}
+
+let loads = 0;
+
+/** Load a checkpoint folder into tfjs tensors on the current backend. */
+export async function loadCheckpoint(
+	tf: TF,
+	folder: CheckpointFolder,
+	opts: LoadOptions = {},
+): Promise<LoadedCheckpoint> {
+	const info = await inspectCheckpoint(folder, opts.onProgress);
+	const wanted = new Set(parameterShapes(info.config).map(([k]) => k));
+	const params: Params = {};
+	loads++;
+	const t0 = performance.now();
+	const total = info.tensors.filter((t) => wanted.has(t.name)).reduce((a, t) => a + t.byteLength, 0);
+	let done = 0;
+	try {
+		// Only the tensors the model uses are read, one at a time: memory peaks at the float32 weights plus one tensor.
+		for (const t of info.tensors) {
+			if (!wanted.has(t.name)) continue;
+			if (opts.signal?.aborted) throw new DOMException('Loading was stopped', 'AbortError');
+			const data = await info.file.read(t.name);
+			const tensor = tf.tensor(data, t.shape, 'float32');
+			// tfjs variable names are global: a unique prefix lets several checkpoints (and a trainer) coexist.
+			params[t.name] = tf.variable(tensor, false, `ckpt${loads}/${t.name}`);
+			tensor.dispose();
+			done += t.byteLength;
+			opts.onProgress?.({ phase: 'weights', done, total, tensor: t.name });
+		}
+	} catch (e) {
+		for (const v of Object.values(params)) v.dispose();
+		throw e;
+	}
+	const { file: _file, ...rest } = info;
+	return {
+		...rest,
+		params,
+		seconds: (performance.now() - t0) / 1000,
+		dispose() {
+			for (const v of Object.values(params)) v.dispose();
+		},
+	};
+}

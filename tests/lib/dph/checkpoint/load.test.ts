@@ -1,0 +1,126 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dirFolder } from '../../../../src/lib/dph/checkpoint/folder-node';
+import { inspectCheckpoint, loadCheckpoint } from '../../../../src/lib/dph/checkpoint/load';
+import { countParameters } from '../../../../src/lib/dph/model/lswt';
+import { type Fixture, writeFixture } from './fixtures';
+
+const dirs: string[] = [];
+async function fixture(opts: Parameters<typeof writeFixture>[0] = {}): Promise<Fixture> {
+	const f = await writeFixture(opts);
+	dirs.push(f.dir);
+	return f;
+}
+
+beforeAll(async () => {
+	tf.env().set('PROD', true);
+	await tf.setBackend('cpu');
+});
+afterAll(() => {
+	for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('loadCheckpoint', () => {
+	it('loads every tensor with its values, and describes the model', async () => {
+		const f = await fixture();
+		const before = tf.memory().numTensors;
+		const ck = await loadCheckpoint(tf, await dirFolder(f.dir));
+		expect(Object.keys(ck.params).sort()).toEqual(f.tensors.map((t) => t.name).sort());
+		for (const t of f.tensors) {
+			expect(ck.params[t.name].shape).toEqual(t.shape);
+			expect(Array.from(await ck.params[t.name].data())).toEqual(Array.from(t.data));
+		}
+		expect(ck.card).toMatchObject({
+			parameters: countParameters(f.config),
+			dtypes: ['F32'],
+			layers: f.config.n_layers,
+			heads: f.config.n_heads,
+			dModel: f.config.d_model,
+			pooler: 'swiglu_bert',
+			rewardHead: 'reward',
+		});
+		expect(ck.defaulted).toEqual([]);
+		ck.dispose();
+		expect(tf.memory().numTensors).toBe(before);
+	});
+
+	it('upcasts F16 and BF16 weights to float32 (the values the 16-bit file holds)', async () => {
+		for (const dtype of ['F16', 'BF16'] as const) {
+			const f = await fixture({ dtype });
+			const ck = await loadCheckpoint(tf, await dirFolder(f.dir));
+			expect(ck.card.dtypes).toEqual([dtype]);
+			const name = 'model.blocks.0.att.proj_q.weight';
+			const want = f.tensors.find((t) => t.name === name)?.data ?? new Float32Array();
+			const got = await ck.params[name].data();
+			// Half precision keeps 11 (F16) or 8 (BF16) significant bits.
+			const tol = dtype === 'F16' ? 2 ** -11 : 2 ** -8;
+			for (let i = 0; i < want.length; i++)
+				expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(Math.abs(want[i]) * tol + 1e-7);
+			ck.dispose();
+		}
+	});
+
+	it('fills fields config.json omits with the reference defaults and says which', async () => {
+		const f = await fixture({
+			edit: (c) => {
+				const { rope_base_freq: _a, rope_reversed: _b, enable_bias: _c, ...rest } = c;
+				return rest;
+			},
+		});
+		const info = await inspectCheckpoint(await dirFolder(f.dir));
+		expect(info.defaulted.sort()).toEqual(['enable_bias', 'rope_base_freq', 'rope_reversed']);
+		expect(info.config.rope_base_freq).toBe(500000);
+		expect(info.notes.join(' ')).toMatch(/omits .*rope_base_freq.*reference defaults/);
+	});
+
+	it('names missing tensors, shape mismatches and unexpected tensors', async () => {
+		const missing = await fixture({ tensors: (ts) => ts.filter((t) => t.name !== 'model.blocks.1.ffn.fc2.bias') });
+		await expect(inspectCheckpoint(await dirFolder(missing.dir))).rejects.toThrow(
+			/lacks 1 tensor\(s\) the config needs: model\.blocks\.1\.ffn\.fc2\.bias/,
+		);
+		const wrong = await fixture({
+			tensors: (ts) => ts.map((t) => (t.name === 'head_proj.weight' ? { ...t, shape: [t.shape[1], t.shape[0]] } : t)),
+		});
+		await expect(inspectCheckpoint(await dirFolder(wrong.dir))).rejects.toThrow(
+			/head_proj\.weight is \[64,32\] but the config implies \[32,64\]/,
+		);
+		const extra = await fixture({
+			tensors: (ts) => [...ts, { name: 'lm_head.weight', shape: [2, 2], data: new Float32Array(4) }],
+		});
+		const info = await inspectCheckpoint(await dirFolder(extra.dir));
+		expect(info.report.unexpected).toEqual(['lm_head.weight']);
+		expect(info.notes.join(' ')).toMatch(/does not use \(skipped\): lm_head\.weight/);
+		const ck = await loadCheckpoint(tf, await dirFolder(extra.dir));
+		expect(ck.params['lm_head.weight']).toBeUndefined();
+		ck.dispose();
+	});
+
+	it('gives clear errors for bad config.json and missing files', async () => {
+		const f = await fixture();
+		const good = readFileSync(join(f.dir, 'config.json'), 'utf8');
+		writeFileSync(join(f.dir, 'config.json'), '{\n  "d_model": 64,\n  "n_heads": 4,\n}');
+		await expect(inspectCheckpoint(await dirFolder(f.dir))).rejects.toThrow(
+			/config\.json is not valid JSON at line 4, column 1/,
+		);
+		writeFileSync(join(f.dir, 'config.json'), JSON.stringify({ d_model: 65, n_heads: 4 }));
+		await expect(inspectCheckpoint(await dirFolder(f.dir))).rejects.toThrow(
+			/config\.json: d_model \(65\) must be divisible by n_heads \(4\)/,
+		);
+		writeFileSync(join(f.dir, 'config.json'), JSON.stringify({ n_layers: 'two' }));
+		await expect(inspectCheckpoint(await dirFolder(f.dir))).rejects.toThrow(
+			/n_layers must be a whole number, got "two"/,
+		);
+		writeFileSync(join(f.dir, 'config.json'), good);
+		rmSync(join(f.dir, 'tokenizer.json'));
+		await expect(inspectCheckpoint(await dirFolder(f.dir))).rejects.toThrow(/tokenizer\.json is missing/);
+		await expect(dirFolder(join(f.dir, 'nope'))).rejects.toThrow(/no such checkpoint folder/);
+		const g = await fixture({ edit: (c) => ({ ...c, vocab_size: 50 }) });
+		await expect(inspectCheckpoint(await dirFolder(g.dir))).rejects.toThrow(
+			/tokenizer\.json has 103 tokens but config\.json's vocab_size is 50/,
+		);
+		const h = await fixture({ edit: (c) => ({ ...c, qk_norm: true }) });
+		await expect(inspectCheckpoint(await dirFolder(h.dir))).rejects.toThrow(/qk_norm is true/);
+	});
+});

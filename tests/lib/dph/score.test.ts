@@ -1,0 +1,129 @@
+import { rmSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dirFolder } from '../../../src/lib/dph/checkpoint/folder-node';
+import { type LoadedCheckpoint, loadCheckpoint } from '../../../src/lib/dph/checkpoint/load';
+import { encodeCandidate } from '../../../src/lib/dph/data/chatml';
+import type { MultipleChoiceItem } from '../../../src/lib/dph/data/types';
+import { hiddenStates, logits, rewards } from '../../../src/lib/dph/model/lswt';
+import { accuracy, argmax, planBatches, scoreItems } from '../../../src/lib/dph/score';
+import { writeFixture } from './checkpoint/fixtures';
+
+let ck: LoadedCheckpoint;
+let dir: string;
+
+beforeAll(async () => {
+	tf.env().set('PROD', true);
+	await tf.setBackend('cpu');
+	const f = await writeFixture({ seed: 11 });
+	dir = f.dir;
+	ck = await loadCheckpoint(tf, await dirFolder(dir));
+});
+afterAll(() => {
+	ck?.dispose();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+const items: MultipleChoiceItem[] = [
+	{ messages: [{ role: 'user', content: 'Say b' }], candidates: ['b', 'c', 'a'], label: 0 },
+	{
+		messages: [
+			{ role: 'system', content: 'Be brief.' },
+			{ role: 'user', content: 'What is 12 + 30? Answer with the number only, please.' },
+		],
+		candidates: ['42', 'forty-two, which is the sum of twelve and thirty', '41'],
+		label: 0,
+	},
+	{ messages: [{ role: 'user', content: 'x' }], candidates: ['yes', 'no'], label: 1 },
+];
+
+/** The reward and average log-prob of one candidate, from the unpadded sequence alone, in float64 from the logits. */
+async function direct(item: MultipleChoiceItem, cand: string) {
+	const seq = encodeCandidate(ck.tokenizer, item.messages, cand);
+	const ids = tf.tensor2d([seq.ids], [1, seq.ids.length], 'int32');
+	const h = hiddenStates(tf, ck.config, ck.params, ids);
+	const r = rewards(tf, ck.config, ck.params, h, tf.tensor1d([seq.rewardIndex], 'int32'));
+	const lg = logits(tf, ck.params, h);
+	const L = (await lg.array()) as number[][][];
+	const reward = (await r.data())[0];
+	tf.dispose([ids, h, r, lg]);
+	let sum = 0;
+	for (let p = seq.answerStart; p < seq.answerEnd; p++) {
+		const row = L[0][p - 1];
+		const m = Math.max(...row);
+		const lse = m + Math.log(row.reduce((a, x) => a + Math.exp(x - m), 0));
+		sum += row[seq.ids[p]] - lse;
+	}
+	return { reward, logprob: sum / (seq.answerEnd - seq.answerStart), tokens: seq.answerEnd - seq.answerStart };
+}
+
+describe('scoreItems', () => {
+	it('gives the reward at the last <|im_end|> and the average log-prob of the candidate tokens only', async () => {
+		const scores = await scoreItems(tf, ck, items, { tokens: true });
+		for (let i = 0; i < items.length; i++) {
+			for (let c = 0; c < items[i].candidates.length; c++) {
+				const want = await direct(items[i], items[i].candidates[c]);
+				expect(scores[i].rewards?.[c]).toBeCloseTo(want.reward, 4);
+				expect(scores[i].logprobs[c]).toBeCloseTo(want.logprob, 4);
+				const toks = scores[i].tokens?.[c] ?? [];
+				expect(toks.length).toBe(want.tokens);
+				expect(toks.map((t) => t.text).join('')).toBe(items[i].candidates[c]);
+			}
+		}
+	});
+
+	it('batched scores equal one-at-a-time scores, whatever the padding', async () => {
+		const together = await scoreItems(tf, ck, items, { batchRows: 64 });
+		const alone = await scoreItems(tf, ck, items, { batchRows: 1 });
+		// Padding invariance: item 0 padded to the long item's length vs alone (shortest padding).
+		for (let i = 0; i < items.length; i++) {
+			for (let c = 0; c < items[i].candidates.length; c++) {
+				expect(together[i].rewards?.[c]).toBeCloseTo(alone[i].rewards?.[c] ?? Number.NaN, 4);
+				expect(together[i].logprobs[c]).toBeCloseTo(alone[i].logprobs[c], 4);
+			}
+		}
+		expect(planBatches(items, 64)).toEqual([[0, 1, 2]]);
+		expect(planBatches(items, 4)).toEqual([[0], [1], [2]]);
+		expect(planBatches(items, 6)).toEqual([[0, 1], [2]]);
+	});
+
+	it('does not leak tensors and reports progress', async () => {
+		await scoreItems(tf, ck, items);
+		const before = tf.memory().numTensors;
+		const seen: number[] = [];
+		await scoreItems(tf, ck, items, { batchRows: 3, onProgress: (d) => seen.push(d) });
+		expect(tf.memory().numTensors).toBe(before);
+		expect(seen).toEqual([1, 2, 3]);
+	});
+
+	it('an empty candidate has no tokens: NaN log-prob, still a reward', async () => {
+		const [s] = await scoreItems(tf, ck, [{ messages: [{ role: 'user', content: 'hi' }], candidates: ['', 'a'] }]);
+		expect(Number.isNaN(s.logprobs[0])).toBe(true);
+		expect(Number.isFinite(s.rewards?.[0] ?? Number.NaN)).toBe(true);
+		expect(argmax(s.logprobs)).toBe(1);
+	});
+});
+
+describe('accuracy', () => {
+	it('counts labelled items: highest reward for DPH, highest average log-prob for the LM', () => {
+		const scores = [
+			{ rewards: [2, 1], logprobs: [-3, -1] },
+			{ rewards: [0, 1], logprobs: [-1, -2] },
+			{ rewards: [5, 1], logprobs: [-1, -2] },
+		];
+		const its: MultipleChoiceItem[] = [
+			{ messages: [], candidates: ['a', 'b'], label: 0 },
+			{ messages: [], candidates: ['a', 'b'], label: 0 },
+			{ messages: [], candidates: ['a', 'b'] },
+		];
+		expect(accuracy(scores, its)).toEqual({ n: 2, dph: 0.5, logprob: 0.5 });
+		expect(accuracy(scores, its.slice(2))).toBeNull();
+		expect(
+			accuracy([{ rewards: null, logprobs: [0, 1] }], [{ messages: [], candidates: ['a', 'b'], label: 1 }]),
+		).toEqual({
+			n: 1,
+			dph: null,
+			logprob: 1,
+		});
+	});
+});
