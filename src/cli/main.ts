@@ -5,28 +5,23 @@ import { readFileSync } from 'node:fs';
 import { type CliCommand, type CliIO, formatHelp, parse, UsageError } from './args.ts';
 import { backendCommand } from './commands/backend.ts';
 import { benchCommand } from './commands/bench.ts';
+import { inspectCommand } from './commands/inspect.ts';
 import { landscapeCommand } from './commands/landscape.ts';
 import { lossCommand } from './commands/loss.ts';
+import { scoreCommand } from './commands/score.ts';
 import { sweepCommand } from './commands/sweep.ts';
 import { trainCommand } from './commands/train.ts';
 
-/** Commands that exist now; later issues register theirs here. */
 const COMMANDS: CliCommand[] = [
 	backendCommand,
 	lossCommand,
 	landscapeCommand,
 	trainCommand,
-	benchCommand,
+	scoreCommand,
+	inspectCommand,
 	sweepCommand,
+	benchCommand,
 ];
-
-/** Planned commands, listed in --help so users know they are coming and where they are tracked. */
-const PLANNED: Record<string, string> = {
-	loss: 'loss, gradient, Hessian and optimum of one preference loss at one pair (Loss theory issue)',
-	landscape: 'loss + gradient grid as CSV/JSON/SVG (Loss theory issue)',
-	score: 'score candidates with a checkpoint (Checkpoints issue)',
-	inspect: 'model card and tensor table of a checkpoint (Checkpoints issue)',
-};
 
 function version(): string {
 	const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -34,7 +29,7 @@ function version(): string {
 }
 
 export function topHelp(): string {
-	const width = Math.max(...[...COMMANDS.map((c) => c.name), ...Object.keys(PLANNED)].map((n) => n.length)) + 2;
+	const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
 	const lines = [
 		'dph — Direct Preference Heads workbench, headless',
 		'',
@@ -43,10 +38,6 @@ export function topHelp(): string {
 		'Commands:',
 		...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
 	];
-	const planned = Object.entries(PLANNED).filter(([n]) => !COMMANDS.some((c) => c.name === n));
-	if (planned.length) {
-		lines.push('', 'Coming (see docs/ROADMAP.md):', ...planned.map(([n, s]) => `  ${n.padEnd(width)}${s}`));
-	}
 	lines.push(
 		'',
 		'Global options:',
@@ -79,10 +70,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
 			return 0;
 		}
 		const cmd = COMMANDS.find((c) => c.name === name);
-		if (!cmd) {
-			if (PLANNED[name]) throw new UsageError(`"${name}" is not available yet: ${PLANNED[name]}`);
-			throw new UsageError(`unknown command "${name}"; run "dph --help" for the list`);
-		}
+		if (!cmd) throw new UsageError(`unknown command "${name}"; run "dph --help" for the list`);
 		const args = parse(cmd, rest);
 		if (args.values.help) {
 			io.stdout(formatHelp(cmd));

@@ -75,12 +75,13 @@ describe('dph loss / dph landscape through the real CLI entry', () => {
 		expect(io.err).toMatch(/eps = 0\.7 is out of range: valid 0 ≤ eps ≤ 0\.5/);
 	});
 
-	it('--help lists loss and landscape as available commands', async () => {
+	it('--help lists every command of the design (DESIGN.md §4), none of them "coming"', async () => {
 		const io = capture();
 		await main(['--help'], io);
-		const available = io.out.split('Coming')[0];
-		expect(available).toMatch(/\n {2}loss /);
-		expect(available).toMatch(/\n {2}landscape /);
+		for (const name of ['loss', 'landscape', 'train', 'score', 'inspect', 'sweep', 'bench']) {
+			expect(io.out).toMatch(new RegExp(`\\n {2}${name} `));
+		}
+		expect(io.out).not.toMatch(/Coming/);
 	});
 });
 

@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { BACKENDS, type BackendName, getTf, initBackend } from '../../lib/dph/backend.ts';
+import { dirFolder } from '../../lib/dph/checkpoint/folder-node.ts';
+import { loadCheckpoint } from '../../lib/dph/checkpoint/load.ts';
+import { parseJsonl } from '../../lib/dph/data/jsonl.ts';
+import type { MultipleChoiceItem } from '../../lib/dph/data/types.ts';
+import { accuracy, scoreItems } from '../../lib/dph/score.ts';
+import { type CliCommand, type CliIO, flag, num, str, UsageError } from '../args.ts';
+
+function readInput(path: string): string {
+	try {
+		return readFileSync(path === '-' ? 0 : path, 'utf8');
+	} catch (e) {
+		throw new UsageError(`cannot read --input ${path}: ${(e as Error).message}`);
+	}
+}
+
+function progress(io: CliIO, label: string) {
+	let last = 0;
+	return (done: number, total: number) => {
+		const now = performance.now();
+		if (!io.isTTY || (now - last < 100 && done < total)) return;
+		last = now;
+		const w = 24;
+		const n = Math.round((done / Math.max(1, total)) * w);
+		io.stderr(`\r${label} [${'#'.repeat(n)}${' '.repeat(w - n)}] ${done}/${total}\x1b[K${done >= total ? '\n' : ''}`);
+	};
+}
+
+export async function startBackend(backend: string | undefined): Promise<string> {
+	if (backend !== undefined && !BACKENDS.includes(backend as BackendName)) {
+		throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
+	}
+	const report = await initBackend(backend ? { prefer: backend as BackendName } : { skipSoftwareGpu: true });
+	return report.label;
+}
+
+export const scoreCommand: CliCommand = {
+	name: 'score',
+	summary: 'score candidate answers with a checkpoint: DPH reward and average log-prob per candidate',
+	usage: 'dph score <checkpoint-dir> --input items.jsonl [--backend webgpu|wasm|cpu] [--batch N] [--tokens]',
+	help: `Loads a Hugging Face–layout checkpoint folder (config.json, model.safetensors, tokenizer.json) and scores
+every line of the input, printing one JSON object per line in input order:
+  {"rewards":[…],"logprobs":[…]}      one number per candidate: DPH reward, average log-prob of its tokens
+Input lines (JSONL): {"messages":[{"role","content"}…],"candidates":["…",…],"label"?:i} or TRL
+{"prompt","chosen","rejected"} (label 0 = chosen). Blank lines are skipped. A bad line prints
+{"line":N,"error":"…"} in its place (and the message on stderr); the others still score, and the exit code is 1.
+When lines carry labels, stderr ends with the accuracy of both predictors (highest reward vs highest log-prob).
+"rewards" is null for a model without a reward head; a log-prob is null for an empty candidate.
+Options:
+  --input FILE     the JSONL file, or - for stdin (required)
+  --backend NAME   webgpu, wasm or cpu (default: a GPU if WebGPU has one, else wasm)
+  --batch N        most candidates per forward pass (default 16)
+  --tokens         add "tokens": per candidate, [token, log-prob] pairs`,
+	options: {
+		input: { type: 'string' },
+		backend: { type: 'string' },
+		batch: { type: 'string' },
+		tokens: { type: 'boolean' },
+	},
+	async run(args, io) {
+		const dir = args.positionals[0];
+		if (!dir) throw new UsageError('give the checkpoint folder: dph score <checkpoint-dir> --input items.jsonl');
+		const input = str(args, 'input');
+		if (!input) throw new UsageError('--input items.jsonl is required (use - for stdin)');
+		const batch = num(args, 'batch', 16) ?? 16;
+		if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a whole number ≥ 1, got ${batch}`);
+		const text = readInput(input);
+		const parsed = parseJsonl(text);
+		const label = await startBackend(str(args, 'backend'));
+		const tf = await getTf();
+		const folder = await dirFolder(dir);
+		const ck = await loadCheckpoint(tf, folder, {
+			onProgress: (p) => p.phase === 'weights' && progress(io, 'loading')(p.done, p.total),
+		});
+		try {
+			io.stderr(
+				`dph score: ${ck.card.name} (${ck.card.parameters.toLocaleString('en')} parameters, ${ck.card.dtypes.join('/')}, ${ck.card.pooler} pooler) on ${label} · ${parsed.items.length} item(s)\n`,
+			);
+			for (const n of ck.notes) io.stderr(`note: ${n}\n`);
+			const scores = await scoreItems(tf, ck, parsed.items, {
+				batchRows: batch,
+				tokens: flag(args, 'tokens'),
+				onProgress: progress(io, 'scoring'),
+			});
+			const lines: { line: number; text: string }[] = [];
+			parsed.records.forEach((r, i) => {
+				const s = scores[i];
+				const obj: Record<string, unknown> = { rewards: s.rewards, logprobs: s.logprobs };
+				if (s.tokens) obj.tokens = s.tokens.map((ts) => ts.map((t) => [t.text, t.logprob]));
+				lines.push({ line: r.line, text: JSON.stringify(obj) });
+			});
+			for (const e of parsed.errors) {
+				io.stderr(`${input}: ${e.message}\n`);
+				lines.push({ line: e.line, text: JSON.stringify({ line: e.line, error: e.message }) });
+			}
+			lines.sort((a, b) => a.line - b.line);
+			io.stdout(lines.map((l) => `${l.text}\n`).join(''));
+			const acc = accuracy(scores, parsed.items as MultipleChoiceItem[]);
+			if (acc) {
+				io.stderr(
+					`accuracy on ${acc.n} labelled item(s): DPH (highest reward) ${acc.dph === null ? 'n/a (no reward head)' : acc.dph.toFixed(4)} · log-prob (highest average log-prob) ${acc.logprob.toFixed(4)}\n`,
+				);
+			}
+			if (parsed.errors.length) io.stderr(`${parsed.errors.length} line(s) could not be scored\n`);
+			return parsed.errors.length ? 1 : 0;
+		} finally {
+			ck.dispose();
+		}
+	},
+};
