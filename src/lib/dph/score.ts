@@ -94,10 +94,11 @@ export async function scoreItems(
 			}
 		}
 		const ids = tf.tensor2d(b.ids, [b.rows, L], 'int32');
-		const result = tf.tidy(() => {
+		// tidy() returns tensors only in a flat list; null stands in for "no reward head" / "no scored tokens".
+		const [rT, pickedT] = tf.tidy(() => {
 			const hidden = hiddenStates(tf, c, p, ids);
-			const r = hasHead ? rewards(tf, c, p, hidden, tf.tensor1d(b.rewardIndex, 'int32')) : null;
-			let picked: tfjs.Tensor | null = null;
+			const r = hasHead ? rewards(tf, c, p, hidden, tf.tensor1d(b.rewardIndex, 'int32')) : tf.zeros([0]);
+			let picked: tfjs.Tensor = tf.zeros([0]);
 			if (flat.length) {
 				const h = tf.gather(tf.reshape(hidden, [b.rows * L, c.d_model]), tf.tensor1d(flat, 'int32'));
 				const lg = logits(tf, p, h);
@@ -106,12 +107,12 @@ export async function scoreItems(
 				const at = flat.map((f, n) => n * V + b.targets[f]);
 				picked = tf.gather(tf.reshape(logp, [-1]), tf.tensor1d(at, 'int32'));
 			}
-			return { r, picked };
+			return [r, picked];
 		});
 		ids.dispose();
-		const rv = result.r ? await result.r.data() : null;
-		const lp = result.picked ? await result.picked.data() : new Float32Array(0);
-		tf.dispose([result.r, result.picked].filter((t): t is tfjs.Tensor => t !== null));
+		const rv = hasHead ? await rT.data() : null;
+		const lp = await pickedT.data();
+		tf.dispose([rT, pickedT]);
 		const sums = new Float64Array(b.rows);
 		const counts = new Int32Array(b.rows);
 		const perRow: TokenScore[][] = Array.from({ length: b.rows }, () => []);

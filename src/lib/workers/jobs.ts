@@ -3,6 +3,9 @@
  * Later work (training, sweeps, margin simulations) adds kinds here.
  */
 import type { BackendName } from '../dph/backend';
+import type { LoadedCheckpoint, LoadProgress, ModelCard, StateDictReport } from '../dph/checkpoint/load';
+import type { MultipleChoiceItem } from '../dph/data/types';
+import type { Accuracy, ItemScore } from '../dph/score';
 import type { SelfTestResult, SelfTestStep } from '../dph/selftest';
 import type { SweepTable } from '../dph/sweep/aggregate';
 import type { RunResult } from '../dph/sweep/results';
@@ -42,6 +45,26 @@ export interface SweepJobResult {
 	backend: string;
 }
 
+/** Where the worker reads a checkpoint folder from: files the user picked or dropped, or a URL (static/…). */
+export type CheckpointSource = { kind: 'files'; files: File[]; name?: string } | { kind: 'url'; url: string };
+
+export interface CheckpointResult {
+	/** Handle of the model now held by the worker; `score` jobs name it. */
+	id: number;
+	card: ModelCard;
+	notes: string[];
+	defaulted: string[];
+	report: StateDictReport;
+	backend: string;
+	seconds: number;
+}
+
+export interface ScoreResult {
+	scores: ItemScore[];
+	accuracy: Accuracy | null;
+	msPerCandidate: number;
+}
+
 export interface JobSpecs {
 	selftest: {
 		params: { steps: number; backend?: BackendName; seed?: number; batch?: number };
@@ -63,10 +86,24 @@ export interface JobSpecs {
 		progress: SweepJobProgress;
 		result: SweepJobResult;
 	};
+	checkpoint: {
+		/** Load a checkpoint into the worker, replacing the one it held. */
+		params: { source: CheckpointSource };
+		/** `step` = bytes of model.safetensors read, out of `total`. */
+		progress: LoadProgress & { step: number };
+		result: CheckpointResult;
+	};
+	score: {
+		/** Score items with the checkpoint the worker holds (`id` from the checkpoint job). */
+		params: { id: number; items: MultipleChoiceItem[]; tokens?: boolean; batchRows?: number };
+		/** `step` = items scored, out of `total`. */
+		progress: { step: number; total: number };
+		result: ScoreResult;
+	};
 }
 
 export type JobKind = keyof JobSpecs;
-export const JOB_KINDS: readonly JobKind[] = ['selftest', 'train', 'sweep'];
+export const JOB_KINDS: readonly JobKind[] = ['selftest', 'train', 'sweep', 'checkpoint', 'score'];
 
 export interface JobContext<K extends JobKind> {
 	signal: AbortSignal;
@@ -93,6 +130,10 @@ export function jobTotal<K extends JobKind>(kind: K, params: JobSpecs[K]['params
 				return 0;
 			}
 		}
+		case 'checkpoint':
+			return 0;
+		case 'score':
+			return (params as JobSpecs['score']['params']).items.length;
 	}
 	return 0;
 }
@@ -100,6 +141,10 @@ export function jobTotal<K extends JobKind>(kind: K, params: JobSpecs[K]['params
 export type JobRegistry = {
 	[K in JobKind]: (params: JobSpecs[K]['params'], ctx: JobContext<K>) => Promise<JobSpecs[K]['result']>;
 };
+
+/** The checkpoint the worker holds between a `checkpoint` job and the `score` jobs that use it. */
+let held: { id: number; ck: LoadedCheckpoint } | null = null;
+let nextCheckpointId = 1;
 
 /** Loaded inside the worker only, so the page bundle never pulls tfjs in through here. */
 export async function loadJobRegistry(): Promise<JobRegistry> {
@@ -168,6 +213,59 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 				onResult: (result, c) => ctx.progress({ kind: 'run', step: c.runsDone * steps, result, ...c }),
 			});
 			return { ...outcome, table: aggregate(outcome.results), backend: report.label };
+		},
+		checkpoint: async (params, ctx) => {
+			const [{ getTf, initBackend }, { loadCheckpoint }, { filesFolder, urlFolder }] = await Promise.all([
+				import('../dph/backend'),
+				import('../dph/checkpoint/load'),
+				import('../dph/checkpoint/folder'),
+			]);
+			const report = await initBackend();
+			const tf = await getTf();
+			const src = params.source;
+			const folder = src.kind === 'files' ? filesFolder(src.files, src.name) : urlFolder(src.url);
+			// One model at a time: a medium checkpoint is 2.3 GB in float32.
+			held?.ck.dispose();
+			held = null;
+			const ck = await loadCheckpoint(tf, folder, {
+				signal: ctx.signal,
+				onProgress: (p) => ctx.progress({ ...p, step: p.done }),
+			});
+			held = { id: nextCheckpointId++, ck };
+			return {
+				id: held.id,
+				card: ck.card,
+				notes: ck.notes,
+				defaulted: ck.defaulted,
+				report: ck.report,
+				backend: report.label,
+				seconds: ck.seconds,
+			};
+		},
+		score: async (params, ctx) => {
+			const [{ getTf }, { scoreItems, accuracy }] = await Promise.all([
+				import('../dph/backend'),
+				import('../dph/score'),
+			]);
+			if (!held || held.id !== params.id) {
+				throw new Error(
+					'The worker no longer holds this checkpoint (it was replaced or the page reloaded): open it again',
+				);
+			}
+			const tf = await getTf();
+			const t0 = performance.now();
+			const scores = await scoreItems(tf, held.ck, params.items, {
+				tokens: params.tokens,
+				batchRows: params.batchRows,
+				signal: ctx.signal,
+				onProgress: (done, total) => ctx.progress({ step: done, total }),
+			});
+			const candidates = params.items.reduce((a, it) => a + it.candidates.length, 0);
+			return {
+				scores,
+				accuracy: accuracy(scores, params.items),
+				msPerCandidate: (performance.now() - t0) / Math.max(1, candidates),
+			};
 		},
 	};
 }

@@ -37,7 +37,8 @@ export function urlFolder(base: string, opts: { fetch?: typeof fetch } = {}): Ch
 	const root = base.endsWith('/') ? base : `${base}/`;
 	const doFetch = opts.fetch ?? fetch;
 	return {
-		name: root,
+		// The folder's own name, as a directory would be called: ".../checkpoints/nano-echo-sepdph/" → "nano-echo-sepdph".
+		name: decodeURIComponent(root.split('/').filter(Boolean).at(-1) ?? root),
 		async file(n) {
 			const url = new URL(n, new URL(root, (globalThis as { location?: { href: string } }).location?.href)).href;
 			const head = await doFetch(url, { method: 'HEAD' }).catch(() => null);

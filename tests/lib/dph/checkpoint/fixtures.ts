@@ -12,7 +12,7 @@ import { initParams } from '../../../../src/lib/dph/model/lswt';
 export interface Fixture {
 	dir: string;
 	config: LSWTConfig;
-	tensors: { name: string; shape: number[]; data: Float32Array }[];
+	tensors: { name: string; shape: number[]; data: Float32Array<ArrayBuffer> }[];
 }
 
 export async function writeFixture(
@@ -27,11 +27,11 @@ export async function writeFixture(
 	const tok = new CharTokenizer();
 	const config: LSWTConfig = { ...preset('nano', tok.vocabSize, opts.pooler ?? 'swiglu_bert'), reward_dropout: 0 };
 	const params = initParams(tf, config, opts.seed ?? 7, 0.1);
-	let tensors = await Promise.all(
+	let tensors: Fixture['tensors'] = await Promise.all(
 		Object.entries(params).map(async ([name, v]) => ({
 			name,
 			shape: v.shape,
-			data: ((await v.data()) as Float32Array).slice(),
+			data: Float32Array.from(await v.data()),
 		})),
 	);
 	for (const v of Object.values(params)) v.dispose();
