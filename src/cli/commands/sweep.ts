@@ -96,7 +96,7 @@ async function runCommand(file: string, args: ParsedArgs, io: CliIO): Promise<nu
 	const path = join(out, resultsFileName(shard));
 	const log = (s: string) => io.stderr(s);
 	const store = new JsonlResultsStore(path, (w) => log(`warning: ${w}\n`));
-	const report = await initBackend(backend ? { prefer: backend as BackendName } : {});
+	const report = await initBackend(backend ? { prefer: backend as BackendName } : { skipSoftwareGpu: true });
 	const tf = await getTf();
 	const where = shard
 		? `shard ${shard.index}/${shard.count}: ${queue.length} of ${sweep.runs.length} runs`

@@ -91,7 +91,10 @@ export function initParams(tf: TF, c: LSWTConfig, seed: number, std = 0.02): Par
 		const v = new Float32Array(size);
 		if (/norm\.weight$/.test(name)) v.fill(1);
 		else if (!name.endsWith('.bias')) for (let i = 0; i < size; i++) v[i] = std * normal(rand);
-		params[name] = tf.variable(tf.tensor(v, shape), true, name);
+		// A variable shares its initial tensor's data and adds a reference: dispose the tensor or it leaks.
+		const t = tf.tensor(v, shape);
+		params[name] = tf.variable(t, true, name);
+		t.dispose();
 	}
 	return params;
 }

@@ -112,13 +112,7 @@ export async function runSweep(sweep: ExpandedSweep, opts: RunSweepOptions): Pro
 			break;
 		}
 		const t0 = performance.now();
-		// tidy: DPHTrainer's constructor leaves the tensors its variables were made from undisposed (88 for the nano
-		// model: initial weights and the reference copy), which dispose() cannot reach; over a long sweep that is
-		// two models' worth of memory per run. Its variables survive tidy, and the constructor makes nothing else.
-		let trainer!: DPHTrainer;
-		tf.tidy(() => {
-			trainer = new DPHTrainer(tf, run.config);
-		});
+		const trainer = new DPHTrainer(tf, run.config);
 		const curve = emptyCurve();
 		let last: EvalMetrics | null = null;
 		let error: string | undefined;

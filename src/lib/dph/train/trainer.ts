@@ -139,7 +139,12 @@ export class DPHTrainer {
 		if (cfg.objective.dpoWeight > 0) {
 			// The frozen reference model of cDPO: the policy's initial weights.
 			this.ref = Object.fromEntries(
-				Object.entries(this.params).map(([k, v]) => [k, tf.variable(v.clone(), false, `ref.${k}`)]),
+				Object.entries(this.params).map(([k, v]) => {
+					const copy = v.clone();
+					const ref = tf.variable(copy, false, `ref.${k}`);
+					copy.dispose();
+					return [k, ref];
+				}),
 			);
 		}
 		const heads = (name: string) => name.startsWith('pooler_pipeline.') || name.startsWith('reward_heads.');

@@ -55,6 +55,7 @@ describe('DPHTrainer', () => {
 	it('does not leak tensors per step and is reproducible from its seed', async () => {
 		await tf.setBackend('cpu');
 		const run = async () => {
+			const start = tf.memory().numTensors;
 			const t = new DPHTrainer(tf, small({ steps: 8, evalEvery: 4, batchSize: 4 }));
 			const losses: number[] = [];
 			await t.step();
@@ -62,6 +63,8 @@ describe('DPHTrainer', () => {
 			for (let i = 0; i < 5; i++) losses.push((await t.step()).loss);
 			expect(tf.memory().numTensors).toBe(before);
 			t.dispose();
+			// Construction + training + dispose leaves nothing behind (the policy, its reference copy, optimizer state).
+			expect(tf.memory().numTensors).toBe(start);
 			return losses;
 		};
 		const a = await run();
