@@ -232,7 +232,7 @@ seeds goes to stdout. Exit 1 if a run failed (the table is still printed).
 Options:
   --out DIR        where results go (default runs/sweep-<name>)
   --shard K/N      run only runs i with i mod N = K, K = 0…N−1 (a Slurm array or Kubernetes indexed Job index)
-  --backend NAME   webgpu, wasm or cpu (default: best available)
+  --backend NAME   webgpu, wasm or cpu (default: a GPU if WebGPU has one, else wasm)
   --json           print one JSON object {runs, table} instead of the text table
   --csv            print the table as CSV
   --digits D       decimals in the text table (default 2)
