@@ -85,20 +85,6 @@ describe('dph loss / dph landscape through the real CLI entry', () => {
 	});
 });
 
-describe('dph bench', () => {
-	it('--quick --json reports landscape times and per-backend throughput, structured grids beating the naive loop', async () => {
-		const io = capture();
-		expect(await main(['bench', '--quick', '--json'], io)).toBe(0);
-		const j = JSON.parse(io.out);
-		expect(j.machine).toMatch(/cores/);
-		// A ratio measured side by side in one run, not an absolute time.
-		expect(j.landscape_256_ms.condph).toBeLessThan(j.landscape_naive_256_ms.condph);
-		expect(j.landscape_256_ms.sepdph).toBeLessThan(j.landscape_naive_256_ms.sepdph);
-		for (const b of ['webgpu', 'wasm', 'cpu']) expect(j.selftest_tokens_per_s[b]).toBeGreaterThan(0);
-		expect(Object.keys(j.pending)).toContain('safetensors_mb_per_s');
-	});
-});
-
 describe('dph train', () => {
 	it('trains a few steps on the trivially decidable yes/no data and writes a checkpoint folder and one JSON summary', async () => {
 		const { mkdtempSync, readFileSync, existsSync, writeFileSync } = await import('node:fs');

@@ -1,9 +1,22 @@
+import { spawn } from 'node:child_process';
 import { cpus, platform, release, totalmem } from 'node:os';
-import { BACKENDS, type BackendName, getTf, initBackend } from '../../lib/dph/backend.ts';
+import { fileURLToPath } from 'node:url';
+import {
+	type AdapterDescription,
+	adapterLabel,
+	BACKENDS,
+	type BackendName,
+	currentBackend,
+	getTf,
+	initBackend,
+} from '../../lib/dph/backend.ts';
+import { type CheckpointLoadBench, formatCheckpointBench } from '../../lib/dph/bench/checkpoint-node.ts';
 import { benchLandscape, formatLandscapeBench } from '../../lib/dph/bench/landscape.ts';
+import { isSoftwareGpu, type ScoreBenchResult } from '../../lib/dph/bench/score-node.ts';
 import { runSelfTest } from '../../lib/dph/selftest.ts';
 import { resolveTrainConfig } from '../../lib/dph/train/config.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
+import { type CliCommand, flag, num, str, UsageError } from '../args.ts';
 
 /**
  * Tokens per second of full DPH training steps (forward, reference model, backward, LaProp) for a model preset.
@@ -35,100 +48,308 @@ async function trainThroughput(backend: BackendName, modelPreset: 'nano' | 'tiny
 	}
 }
 
-import { type CliCommand, flag } from '../args.ts';
+const PARTS = ['landscape', 'selftest', 'train', 'load', 'score'] as const;
+type Part = (typeof PARTS)[number];
 
-/** What the benchmark table will also hold once the features it measures exist (see docs/ROADMAP.md). */
-const PENDING = {
-	safetensors_mb_per_s: 'needs the safetensors reader (Checkpoints issue)',
-	safetensors_peak_rss_ratio: 'needs the safetensors reader (Checkpoints issue)',
-	score_ms_per_candidate: 'needs scoring (Checkpoints issue)',
-};
+function parseParts(v: string | undefined): Set<Part> {
+	if (v === undefined) return new Set(PARTS);
+	const out = new Set<Part>();
+	for (const p of v.split(',').map((s) => s.trim())) {
+		if (!(PARTS as readonly string[]).includes(p))
+			throw new UsageError(`--part must be a comma-separated list of ${PARTS.join(', ')}, got "${p}"`);
+		out.add(p as Part);
+	}
+	return out;
+}
+
+interface MachineInfo {
+	cpu: string;
+	cores: number;
+	memory_gib: number;
+	os: string;
+	node: string;
+	/** The WebGPU adapter tfjs got (null when WebGPU did not start or was not part of the run). */
+	webgpu_adapter: string | null;
+	webgpu_software: boolean | null;
+}
+
+function describeMachine(adapter: AdapterDescription | null): MachineInfo {
+	const cpu = cpus();
+	let webgpu: string | null = null;
+	if (adapter) {
+		const detail = [adapter.vendor, adapter.architecture, adapter.description].filter((s) => s?.trim()).join(' / ');
+		webgpu = `${adapterLabel(adapter)}${detail ? ` (${detail})` : ''}${isSoftwareGpu(adapter) ? ', a CPU emulation' : ''}`;
+	}
+	return {
+		cpu: cpu[0]?.model?.trim() ?? 'unknown CPU',
+		cores: cpu.length,
+		memory_gib: Math.round(totalmem() / 2 ** 30),
+		os: `${platform()} ${release()}`,
+		node: process.version,
+		webgpu_adapter: webgpu,
+		webgpu_software: adapter ? isSoftwareGpu(adapter) : null,
+	};
+}
+
+function machineLine(m: MachineInfo, webgpu: { tried: boolean; error: string | null }): string {
+	const gpu = m.webgpu_adapter
+		? `WebGPU: ${m.webgpu_adapter}`
+		: webgpu.tried
+			? `no WebGPU adapter${webgpu.error ? ` (${webgpu.error})` : ''}`
+			: 'WebGPU not probed (no part of this run uses it)';
+	return `${m.cpu} · ${m.cores} cores · ${m.memory_gib} GiB · ${m.os} · Node ${m.node} · ${gpu}`;
+}
+
+/**
+ * The checkpoint-load bench in a fresh Node process, so its peak RSS holds only the loader and not what the
+ * landscape, training or scoring parts left in this process (tfjs' wasm heap never shrinks, for one).
+ */
+function loadBenchInChild(quick: boolean): Promise<CheckpointLoadBench> {
+	const bin = fileURLToPath(new URL('../../../bin/dph.mjs', import.meta.url));
+	const args = ['--expose-gc', bin, 'bench', '--part', 'load', '--json', ...(quick ? ['--quick'] : [])];
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+		let out = '';
+		let err = '';
+		child.stdout.on('data', (d: Buffer) => {
+			out += d.toString();
+		});
+		child.stderr.on('data', (d: Buffer) => {
+			err += d.toString();
+		});
+		child.on('error', reject);
+		child.on('close', (code) => {
+			if (code !== 0) {
+				reject(new Error(`the load bench process exited with ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`));
+				return;
+			}
+			try {
+				const j = JSON.parse(out.trim().split('\n').pop() ?? '') as { safetensors_load?: CheckpointLoadBench };
+				if (!j.safetensors_load) throw new Error('no safetensors_load in its output');
+				resolve(j.safetensors_load);
+			} catch (e) {
+				reject(new Error(`the load bench process printed no result: ${(e as Error).message}`));
+			}
+		});
+	});
+}
+
+async function loadBenchHere(quick: boolean): Promise<CheckpointLoadBench> {
+	const { benchCheckpointLoad } = await import('../../lib/dph/bench/checkpoint-node.ts');
+	return benchCheckpointLoad({ config: quick ? 'nano' : 'medium' });
+}
+
+const RSS_RATIO_DEFINITION =
+	'(peak RSS during the load − RSS just before it) / float32 weight bytes, in a fresh Node process, all weights kept';
+
+type Num = number | null;
 
 export const benchCommand: CliCommand = {
 	name: 'bench',
-	summary: 'the performance table of docs/BENCHMARKS.md: landscape grids and training throughput per backend',
-	usage: 'dph bench [--json] [--quick]',
-	help: `Measures, in one run and side by side:
+	summary:
+		'the performance table of docs/BENCHMARKS.md: landscape grids, training, checkpoint load and scoring per backend',
+	usage: 'dph bench [--json] [--quick] [--part LIST] [--score-cap S]',
+	help: `Measures, in one run and side by side (DESIGN.md §7):
   - landscape: loss + gradient grids at 256² and 1024² (SepDPH, ConDPH), structured vs a naive per-cell loop
-  - self-test training throughput (tokens/s) of a small reward model on webgpu, wasm and cpu
+  - training throughput (tokens/s) of the LSWT tiny preset on webgpu, wasm and cpu (--quick: nano)
+  - self-test training throughput of a small reward model on webgpu, wasm and cpu
+  - checkpoint load: a random-F16 safetensors file of the paper's medium model (≈ 1.1 GB; --quick: nano) written
+    to the temp folder, streamed back in a fresh Node process: MB/s and peak RSS over the float32 weights
+  - scoring: ms per candidate (40-token prompt, 4 candidates of 8 tokens in one batch) at tiny and medium size
+    on each backend, through loadCheckpoint and scoreItems (--quick: tiny only)
 Options:
-  --json    print one JSON object on stdout
-  --quick   fewer repetitions (for CI smoke runs)`,
-	options: { json: { type: 'boolean' }, quick: { type: 'boolean' } },
+  --json         print one JSON object on stdout
+  --quick        small models and fewer repetitions (for CI smoke runs)
+  --part LIST    only these parts, comma-separated: ${PARTS.join(', ')}
+  --score-cap S  do not start a scoring case whose projected call time is over S seconds (default 60)`,
+	options: {
+		json: { type: 'boolean' },
+		quick: { type: 'boolean' },
+		part: { type: 'string' },
+		'score-cap': { type: 'string' },
+	},
 	async run(args, io) {
 		const quick = flag(args, 'quick');
-		const log = (s: string) => {
-			if (!flag(args, 'json')) io.stderr(s);
+		const json = flag(args, 'json');
+		const parts = parseParts(str(args, 'part'));
+		const scoreCap = num(args, 'score-cap', 60) as number;
+		if (!(scoreCap > 0)) throw new UsageError(`--score-cap must be a positive number of seconds, got ${scoreCap}`);
+		const t0 = performance.now();
+		// Progress goes to stderr in both modes: stdout stays one JSON object with --json.
+		const log = (s: string) => io.stderr(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
+		const result: Record<string, unknown> = {};
+		/** Why a value is null (or how it differs from the rest), keyed by the value's path in the result. */
+		const notes: Record<string, string> = {};
+		const backendLabels: Record<string, string> = {};
+		let webgpuError: string | null = null;
+		let adapter: AdapterDescription | null = null;
+		const webgpuTried = parts.has('selftest') || parts.has('train') || parts.has('score');
+		/** Remember the adapter whenever WebGPU is the active backend: later parts switch away from it. */
+		const seeAdapter = () => {
+			const r = currentBackend();
+			if (r?.backend === 'webgpu' && r.adapter) adapter = r.adapter;
 		};
-		const cpu = cpus();
-		const machine = `${cpu[0]?.model ?? 'unknown CPU'} · ${cpu.length} cores · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · ${platform()} ${release()} · Node ${process.version}`;
-		log(`machine: ${machine}\nlandscape…\n`);
-		const rows = benchLandscape(quick ? { reps: 20, sizes: [256, 1024], warmup: 5 } : {});
-		const at = (n: number, loss: string, method: string) =>
-			rows.find((r) => r.n === n && r.loss === loss && r.method === method)?.medianMs ?? Number.NaN;
+
+		// First, while this process is still small: the load bench runs in its own process anyway.
+		let load: CheckpointLoadBench | null = null;
+		if (parts.has('load')) {
+			log(`checkpoint load (${quick ? 'nano' : 'medium'}, random F16)…\n`);
+			try {
+				// Alone, this process is the fresh one (that is how the child is run).
+				load = parts.size === 1 ? await loadBenchHere(quick) : await loadBenchInChild(quick);
+			} catch (e) {
+				notes.safetensors_mb_per_s = `failed: ${(e as Error).message}`;
+				notes.safetensors_peak_rss_ratio = notes.safetensors_mb_per_s;
+			}
+			result.safetensors_mb_per_s = load?.mbPerS ?? null;
+			result.safetensors_peak_rss_ratio = load?.peakAboveBaselineRatio ?? null;
+			result.safetensors_peak_rss_ratio_definition = RSS_RATIO_DEFINITION;
+			result.safetensors_load = load;
+		}
+
+		let landscapeRows: ReturnType<typeof benchLandscape> = [];
+		if (parts.has('landscape')) {
+			log('landscape…\n');
+			landscapeRows = benchLandscape(quick ? { reps: 20, sizes: [256, 1024], warmup: 5 } : {});
+			const at = (n: number, loss: string, method: string) =>
+				landscapeRows.find((r) => r.n === n && r.loss === loss && r.method === method)?.medianMs ?? Number.NaN;
+			result.landscape_256_ms = { sepdph: at(256, 'sepdph', 'structured'), condph: at(256, 'condph', 'structured') };
+			result.landscape_1024_ms = { sepdph: at(1024, 'sepdph', 'structured'), condph: at(1024, 'condph', 'structured') };
+			result.landscape_naive_256_ms = { sepdph: at(256, 'sepdph', 'naive'), condph: at(256, 'condph', 'naive') };
+		}
+
+		const noteWebgpu = (e: unknown, backend: string) => {
+			if (backend === 'webgpu' && !webgpuError) webgpuError = (e as Error).message;
+		};
 
 		const batch = 16;
 		const seqLen = 32;
-		const throughput: Record<string, number | null> = {};
-		const notes: Record<string, string> = {};
-		for (const backend of BACKENDS) {
-			log(`self-test training on ${backend}…\n`);
-			try {
-				// SwiftShader WebGPU runs kernels on the CPU: a few steps suffice to measure it.
-				const steps = backend === 'webgpu' ? (quick ? 3 : 6) : quick ? 8 : 30;
-				const r = await runSelfTest({ backend: backend as BackendName, steps, batch, seqLen, vocab: 64, dim: 32 });
-				throughput[backend] = (2 * batch * seqLen * 1000) / r.msPerStep;
-				notes[backend] = r.label;
-			} catch (e) {
-				throughput[backend] = null;
-				notes[backend] = `unavailable: ${(e as Error).message}`;
+		const selftest: Record<string, Num> = {};
+		if (parts.has('selftest')) {
+			for (const backend of BACKENDS) {
+				log(`self-test training on ${backend}…\n`);
+				try {
+					// SwiftShader WebGPU runs kernels on the CPU: a few steps suffice to measure it.
+					const steps = backend === 'webgpu' ? (quick ? 3 : 6) : quick ? 8 : 30;
+					const r = await runSelfTest({ backend, steps, batch, seqLen, vocab: 64, dim: 32 });
+					selftest[backend] = (2 * batch * seqLen * 1000) / r.msPerStep;
+					backendLabels[backend] = r.label;
+					seeAdapter();
+				} catch (e) {
+					selftest[backend] = null;
+					notes[`selftest_tokens_per_s.${backend}`] = `unavailable: ${(e as Error).message}`;
+					noteWebgpu(e, backend);
+				}
 			}
+			result.selftest_tokens_per_s = selftest;
+			result.selftest_model = `embedding ${64}×${32} → mean pool → tanh pooler → reward head, ConDPH, batch ${batch} pairs × ${seqLen} tokens`;
 		}
-		const trainTput: Record<string, number | null> = {};
-		for (const backend of BACKENDS) {
-			log(`tiny-preset training on ${backend}…\n`);
-			try {
-				// SwiftShader runs WebGPU kernels on the CPU: one small timed step is all it can afford here.
-				// --quick (CI smoke) uses the nano preset so the run stays short.
-				const model = quick ? 'nano' : 'tiny';
-				trainTput[backend] =
-					backend === 'webgpu'
-						? await trainThroughput('webgpu', model, 1, 2)
-						: await trainThroughput(backend as BackendName, model, quick ? 1 : 3, quick ? 4 : 16);
-			} catch (e) {
-				trainTput[backend] = null;
-				notes[`train_${backend}`] = `unavailable: ${(e as Error).message}`;
+
+		const trainTput: Record<string, Num> = {};
+		if (parts.has('train')) {
+			const model = quick ? 'nano' : 'tiny';
+			for (const backend of BACKENDS) {
+				log(`${model}-preset training on ${backend}…\n`);
+				try {
+					// SwiftShader runs WebGPU kernels on the CPU: one small timed step is all it can afford here.
+					trainTput[backend] =
+						backend === 'webgpu'
+							? await trainThroughput('webgpu', model, 1, 2)
+							: await trainThroughput(backend, model, quick ? 1 : 3, quick ? 4 : 16);
+					seeAdapter();
+					if (backend === 'webgpu' && isSoftwareGpu(currentBackend()?.adapter ?? null))
+						notes['train_tokens_per_s.webgpu'] =
+							'SwiftShader: GPU kernels emulated on the CPU, batch 2 pairs, one timed step';
+				} catch (e) {
+					trainTput[backend] = null;
+					notes[`train_tokens_per_s.${backend}`] = `unavailable: ${(e as Error).message}`;
+					noteWebgpu(e, backend);
+				}
 			}
+			result.train_tokens_per_s = trainTput;
+			result.train_model =
+				model === 'tiny'
+					? 'LSWT tiny preset (~1.1M parameters, swiglu_bert pooler), joint cDPO + SepDPH, LaProp; echo task, batch 16 pairs (webgpu 2)'
+					: 'LSWT nano preset (--quick), joint cDPO + SepDPH, LaProp; echo task, batch 4 pairs (webgpu 2)';
 		}
-		const result = {
+
+		let score: ScoreBenchResult | null = null;
+		if (parts.has('score')) {
+			const { benchScoring } = await import('../../lib/dph/bench/score-node.ts');
+			score = await benchScoring({
+				backends: BACKENDS,
+				sizes: quick ? ['tiny'] : ['tiny', 'medium'],
+				quick,
+				maxCallSeconds: scoreCap,
+				log: (s) => log(s),
+			});
+			result.score_ms_per_candidate = score.msPerCandidate;
+			for (const [k, v] of Object.entries(score.notes)) notes[`score_ms_per_candidate.${k}`] = v;
+			const s = score.shape;
+			result.score = {
+				definition: `median time of one scoreItems call / ${s.candidates} candidates; one item: a ${s.promptTokens}-token prompt and ${s.candidates} candidates of ${s.candidateTokens} tokens, one batch (${s.candidates} rows × ${s.seqLen} tokens, ${s.scoredPositions} scored positions), CharTokenizer; random F16 checkpoint loaded with loadCheckpoint; ${quick ? 'one call, not warmed up (--quick)' : 'one warm-up call not timed'}`,
+				shape: s,
+				models: score.models,
+				runs: score.runs,
+				max_call_seconds: scoreCap,
+			};
+		}
+
+		adapter = score?.adapter ?? adapter;
+		const info = describeMachine(adapter);
+		const machine = machineLine(info, { tried: webgpuTried, error: webgpuError });
+		const pending: Record<string, string> = {};
+		if (parts.has('train'))
+			pending.pytorch_cpu_train_tokens_per_s =
+				'DESIGN.md §7 compares the best backend with PyTorch on the CPU; no Python ML stack on this machine';
+		if (webgpuTried && (!adapter || isSoftwareGpu(adapter)))
+			pending.real_gpu_webgpu = 'no GPU WebGPU adapter here: WebGPU figures are SwiftShader (CPU emulation) or absent';
+		const out = {
 			machine,
-			train_tokens_per_s: trainTput,
-			train_model: 'LSWT tiny preset (~1.1M parameters, swiglu_bert pooler), joint cDPO + SepDPH, LaProp; echo task',
-			landscape_256_ms: { sepdph: at(256, 'sepdph', 'structured'), condph: at(256, 'condph', 'structured') },
-			landscape_1024_ms: { sepdph: at(1024, 'sepdph', 'structured'), condph: at(1024, 'condph', 'structured') },
-			landscape_naive_256_ms: { sepdph: at(256, 'sepdph', 'naive'), condph: at(256, 'condph', 'naive') },
-			selftest_tokens_per_s: throughput,
-			selftest_model: `embedding ${64}×${32} → mean pool → tanh pooler → reward head, ConDPH, batch ${batch} pairs × ${seqLen} tokens`,
-			backends: notes,
-			pending: PENDING,
+			machine_info: info,
+			...result,
+			backends: backendLabels,
+			notes,
+			pending,
 		};
-		if (flag(args, 'json')) {
-			io.stdout(`${JSON.stringify(result)}\n`);
+		if (json) {
+			io.stdout(`${JSON.stringify(out)}\n`);
 			return 0;
 		}
-		io.stdout(`Machine: ${machine}\n\nLandscape (median of repeated runs, one core):\n${formatLandscapeBench(rows)}\n`);
-		io.stdout('DPH training throughput, tiny preset (tokens per second, reference model included):\n');
-		for (const b of BACKENDS) {
-			const t = trainTput[b];
-			io.stdout(`  ${b.padEnd(7)} ${t === null ? '—' : `${t.toFixed(0)} tokens/s`.padStart(16)}\n`);
+
+		const fmt = (v: Num, digits = 0) => (v === null ? '—' : v.toFixed(digits));
+		io.stdout(`Machine: ${machine}\n`);
+		if (parts.has('landscape'))
+			io.stdout(`\nLandscape (median of repeated runs, one core):\n${formatLandscapeBench(landscapeRows)}`);
+		if (parts.has('train')) {
+			io.stdout(`\nDPH training throughput, ${quick ? 'nano' : 'tiny'} preset (tokens/s, reference model included):\n`);
+			for (const b of BACKENDS) io.stdout(`  ${b.padEnd(7)} ${fmt(trainTput[b]).padStart(8)}\n`);
 		}
-		io.stdout('\nSelf-test training throughput (chosen + rejected tokens per second):\n');
-		for (const b of BACKENDS) {
-			const t = throughput[b];
-			io.stdout(`  ${b.padEnd(7)} ${t === null ? '—' : `${t.toFixed(0)} tokens/s`.padStart(16)}   ${notes[b]}\n`);
+		if (load) io.stdout(`\n${formatCheckpointBench(load)}\n  (peak RSS ratio reported: ${RSS_RATIO_DEFINITION})\n`);
+		else if (parts.has('load')) io.stdout(`\nCheckpoint load: ${notes.safetensors_mb_per_s}\n`);
+		if (score) {
+			io.stdout(`\nScoring, ms per candidate (${(result.score as { definition: string }).definition}):\n`);
+			io.stdout(`  ${'size'.padEnd(8)}${BACKENDS.map((b) => b.padStart(10)).join('')}\n`);
+			for (const size of ['tiny', 'medium'] as const) {
+				const p = (score.models[size].parameters / 1e6).toFixed(0);
+				io.stdout(
+					`  ${`${size}`.padEnd(8)}${BACKENDS.map((b) => fmt(score.msPerCandidate[size][b], 1).padStart(10)).join('')}   (${p} M parameters)\n`,
+				);
+			}
 		}
-		io.stdout('\nNot measured yet:\n');
-		for (const [k, v] of Object.entries(PENDING)) io.stdout(`  ${k}: ${v}\n`);
+		if (parts.has('selftest')) {
+			io.stdout('\nSelf-test training throughput (chosen + rejected tokens per second):\n');
+			for (const b of BACKENDS)
+				io.stdout(`  ${b.padEnd(7)} ${fmt(selftest[b]).padStart(8)}   ${backendLabels[b] ?? ''}\n`);
+		}
+		if (Object.keys(notes).length) {
+			io.stdout('\nNotes:\n');
+			for (const [k, v] of Object.entries(notes)) io.stdout(`  ${k}: ${v}\n`);
+		}
+		if (Object.keys(pending).length) {
+			io.stdout('\nNot measured:\n');
+			for (const [k, v] of Object.entries(pending)) io.stdout(`  ${k}: ${v}\n`);
+		}
 		return 0;
 	},
 };

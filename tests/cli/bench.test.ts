@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main';
+import { capture } from './capture';
+
+const BACKENDS = ['webgpu', 'wasm', 'cpu'];
+
+/** Every number under `value`, with its path (a.b.c): the schema check walks them all. */
+function numbers(value: unknown, path: string, out: [string, number | null][] = []): [string, number | null][] {
+	if (value === null || typeof value === 'number') out.push([path, value]);
+	else if (typeof value === 'object' && !Array.isArray(value)) {
+		for (const [k, v] of Object.entries(value as Record<string, unknown>)) numbers(v, path ? `${path}.${k}` : k, out);
+	}
+	return out;
+}
+
+describe('dph bench', () => {
+	it('--quick --json prints the DESIGN.md §7 table as one object: every figure finite and positive, or null with a note', async () => {
+		const io = capture();
+		expect(await main(['bench', '--quick', '--json'], io), io.err).toBe(0);
+		const j = JSON.parse(io.out);
+
+		expect(j.machine).toMatch(/cores/);
+		expect(j.machine).toMatch(/Node v\d+/);
+		for (const k of ['cpu', 'cores', 'memory_gib', 'os', 'node', 'webgpu_adapter'])
+			expect(j.machine_info).toHaveProperty(k);
+
+		const table = {
+			landscape_256_ms: j.landscape_256_ms,
+			landscape_naive_256_ms: j.landscape_naive_256_ms,
+			train_tokens_per_s: j.train_tokens_per_s,
+			selftest_tokens_per_s: j.selftest_tokens_per_s,
+			safetensors_mb_per_s: j.safetensors_mb_per_s,
+			safetensors_peak_rss_ratio: j.safetensors_peak_rss_ratio,
+			score_ms_per_candidate: j.score_ms_per_candidate,
+		};
+		for (const k of ['train_tokens_per_s', 'selftest_tokens_per_s'])
+			expect(Object.keys(j[k]).sort()).toEqual([...BACKENDS].sort());
+		for (const size of ['tiny', 'medium'])
+			expect(Object.keys(j.score_ms_per_candidate[size]).sort()).toEqual([...BACKENDS].sort());
+		const figures = numbers(table, '');
+		expect(figures.length).toBeGreaterThanOrEqual(4 + 3 + 3 + 2 + 6);
+		for (const [path, v] of figures) {
+			if (v === null) expect(j.notes[path], `${path} is null without a note`).toMatch(/\S/);
+			else {
+				expect(Number.isFinite(v), path).toBe(true);
+				expect(v, path).toBeGreaterThan(0);
+			}
+		}
+		// What this machine can always measure is measured, not skipped.
+		expect(j.safetensors_mb_per_s).not.toBeNull();
+		expect(j.score_ms_per_candidate.tiny.wasm).not.toBeNull();
+		expect(j.score_ms_per_candidate.tiny.cpu).not.toBeNull();
+		expect(j.notes['score_ms_per_candidate.medium.wasm']).toMatch(/--quick/);
+		expect(j.safetensors_peak_rss_ratio_definition).toMatch(/peak RSS/);
+		expect(j.safetensors_load.model).toBe('nano');
+		expect(j.safetensors_load.tensors).toBeGreaterThan(10);
+		// Scoring leaves no tensors behind.
+		for (const [k, run] of Object.entries(j.score.runs as Record<string, { tensorGrowth: number }>))
+			expect(run.tensorGrowth, k).toBe(0);
+
+		// Ratios measured side by side in one run, never absolute times.
+		expect(j.landscape_256_ms.condph).toBeLessThan(j.landscape_naive_256_ms.condph);
+		expect(j.landscape_256_ms.sepdph).toBeLessThan(j.landscape_naive_256_ms.sepdph);
+
+		// Nothing that is now measured is still listed as pending.
+		for (const k of Object.keys(j.pending ?? {})) expect(k).not.toMatch(/safetensors|score/);
+	});
+
+	it('--part runs only the named parts; an unknown part is a usage error', async () => {
+		const io = capture();
+		expect(await main(['bench', '--quick', '--json', '--part', 'landscape'], io), io.err).toBe(0);
+		const j = JSON.parse(io.out);
+		expect(j.landscape_256_ms.sepdph).toBeGreaterThan(0);
+		expect(j).not.toHaveProperty('train_tokens_per_s');
+		expect(j).not.toHaveProperty('score_ms_per_candidate');
+		const bad = capture();
+		expect(await main(['bench', '--part', 'landscape,nope'], bad)).toBe(2);
+		expect(bad.err).toMatch(/--part must be a comma-separated list of .*got "nope"/);
+	});
+});
