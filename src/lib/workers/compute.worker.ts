@@ -4,8 +4,9 @@
  * Owned by ComputeWorker (compute-client.ts); speaks the protocol in protocol.ts; runs the jobs in jobs.ts.
  */
 import { initBackend, onDeviceLost, simulateDeviceLoss } from '../dph/backend';
-import { type JobContext, type JobKind, type JobRegistry, loadJobRegistry } from './jobs';
+import type { JobContext, JobKind, JobRegistry } from './jobs';
 import type { FromWorker, ToWorker } from './protocol';
+import { loadJobRegistry } from './registry';
 
 const ctx = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => ctx.postMessage(m);

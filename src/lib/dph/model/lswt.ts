@@ -101,10 +101,52 @@ export function initParams(tf: TF, c: LSWTConfig, seed: number, std = 0.02): Par
 
 function linear(tf: TF, x: Tensor, w: Tensor, b?: Tensor): Tensor {
 	const shape = x.shape;
-	const y = tf.matMul(tf.reshape(x, [-1, shape[shape.length - 1]]) as T2, w as T2, false, true);
+	const x2 = tf.reshape(x, [-1, shape[shape.length - 1]]) as T2;
+	const y = mm(tf, x2, w, false, true);
 	const out = b ? tf.add(y, b) : y;
 	return tf.reshape(out, [...shape.slice(0, -1), w.shape[0]]);
 }
+
+/**
+ * op(a)·op(b) with op = transpose when asked. tfjs-backend-wasm multiplies with a transposed operand (either side)
+ * 6–12× slower than with plain ones, and matMul's gradients ask for exactly those; so on wasm the transposes are made
+ * explicit, forward and backward, which copying an operand once per call repays many times over. Other backends
+ * take the flags as they are.
+ */
+function mm(tf: TF, a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
+	if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, transposeA, transposeB);
+	const key = `${transposeA}${transposeB}`;
+	let byKey = wasmMatMuls.get(tf);
+	if (!byKey) wasmMatMuls.set(tf, (byKey = new Map()));
+	let f = byKey.get(key);
+	if (!f) {
+		// Swap the last two axes; matMul on plain operands only.
+		const T = (x: Tensor) =>
+			tf.transpose(
+				x,
+				[...x.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i)),
+			);
+		const P = (x: Tensor, y: Tensor) => tf.matMul(x, y);
+		f = tf.customGrad((x, y, save) => {
+			const [A, B] = [x as Tensor, y as Tensor];
+			save([A, B]);
+			return {
+				value: P(transposeA ? T(A) : A, transposeB ? T(B) : B),
+				gradFunc: (dC, saved) => {
+					const [sA, sB] = saved as [Tensor, Tensor];
+					const d = dC as Tensor;
+					if (!transposeA && !transposeB) return [P(d, T(sB)), P(T(sA), d)];
+					if (!transposeA && transposeB) return [P(d, sB), P(T(d), sA)];
+					if (transposeA && !transposeB) return [P(sB, T(d)), P(sA, d)];
+					return [P(T(sB), T(d)), P(T(d), T(sA))];
+				},
+			};
+		}) as unknown as (x: Tensor, y: Tensor) => Tensor;
+		byKey.set(key, f);
+	}
+	return f(a, b);
+}
+const wasmMatMuls = new WeakMap<TF, Map<string, (x: Tensor, y: Tensor) => Tensor>>();
 
 function layerNorm(tf: TF, x: Tensor, w: Tensor, b: Tensor, eps = 1e-5): Tensor {
 	const { mean, variance } = tf.moments(x, -1, true);
@@ -213,8 +255,8 @@ export function hiddenStates(tf: TF, c: LSWTConfig, p: Params, ids: Tensor, opts
 			const q = applyRope(tf, heads(linear(tf, hA, p[`${b}.att.proj_q.weight`], bias('proj_q'))), cos, sin);
 			const k = applyRope(tf, heads(linear(tf, hA, p[`${b}.att.proj_k.weight`], bias('proj_k'))), cos, sin);
 			const v = heads(linear(tf, hA, p[`${b}.att.proj_v.weight`], bias('proj_v')));
-			const att = tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask));
-			const merged = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B, S, c.d_model]);
+			const att = tf.softmax(tf.add(tf.mul(mm(tf, q, k, false, true), scale), mask));
+			const merged = tf.reshape(tf.transpose(mm(tf, att, v), [0, 2, 1, 3]), [B, S, c.d_model]);
 			x = tf.add(x, linear(tf, merged, p[`${b}.att.proj_o.weight`], bias('proj_o')));
 			const hF = layerNorm(tf, x, p[`${b}.ffn_norm.weight`], p[`${b}.ffn_norm.bias`]);
 			const inner = swiglu(tf, linear(tf, hF, p[`${b}.ffn.fc1.weight`], p[`${b}.ffn.fc1.bias`]));

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type LSWTConfig, preset, REFERENCE_DEFAULTS, resolveConfig } from '../../../../src/lib/dph/model/config';
 import {
@@ -198,64 +199,70 @@ describe('LSWT model', () => {
 		}
 	});
 
-	it('gradients match central finite differences of an independent float64 forward pass', () => {
-		// FD on the float64 reference (not on float32 tfjs) so the check is precise to O(h²).
-		const c = micro;
-		const p = initParams(tf, c, 7);
-		randomize(p, 13);
-		const ids = [2, 5, 1, 6, 3];
-		const S = ids.length;
-		const wL = Array.from({ length: S * c.vocab_size }, (_, k) => Math.sin(k + 1));
-		const wH = Array.from({ length: S * c.d_model }, (_, k) => Math.cos(2 * k + 1));
-		const f64 = () => {
-			const r = reference(c, p, ids);
-			let acc = 0;
-			r.logits.flat().forEach((v, k) => {
-				acc += wL[k] * v;
-			});
-			r.hidden.flat().forEach((v, k) => {
-				acc += wH[k] * v;
-			});
-			return acc;
-		};
-		const idsT = tf.tensor2d([ids], [1, S], 'int32');
-		const wLT = tf.tensor(wL, [1, S, c.vocab_size]);
-		const wHT = tf.tensor(wH, [1, S, c.d_model]);
-		const names = Object.keys(p).filter((n) => !n.startsWith('pooler') && !n.startsWith('reward'));
-		const { grads } = tf.variableGrads(
-			() =>
-				tf.tidy(() => {
-					const h = hiddenStates(tf, c, p, idsT, { training: true });
-					return tf.add(tf.sum(tf.mul(logits(tf, p, h), wLT)), tf.sum(tf.mul(h, wHT))) as tf.Scalar;
-				}),
-			names.map((n) => p[n]),
-		);
-		const h = 1e-3;
-		for (const n of names) {
-			const g = grads[n].dataSync();
-			const base = p[n].dataSync().slice();
-			// Check three entries of every parameter tensor.
-			for (const k of [0, Math.floor(base.length / 2), base.length - 1]) {
-				const bump = (delta: number) => {
-					const v = base.slice();
-					v[k] += delta;
-					p[n].assign(tf.tensor(v, p[n].shape));
-				};
-				bump(h);
-				const up = f64();
-				bump(-h);
-				const down = f64();
-				bump(0);
-				const numeric = (up - down) / (2 * h);
-				expect(Math.abs(numeric - g[k]), `${n}[${k}]: fd ${numeric} vs ${g[k]}`).toBeLessThan(
-					1e-3 * Math.max(1, Math.abs(numeric)),
-				);
+	// wasm too: there the model's matrix products take explicit transposes with their own gradient (see mm()).
+	it.each(['cpu', 'wasm'])(
+		'gradients match central finite differences of an independent float64 forward pass (%s)',
+		async (backend) => {
+			await tf.setBackend(backend);
+			// FD on the float64 reference (not on float32 tfjs) so the check is precise to O(h²).
+			const c = micro;
+			const p = initParams(tf, c, 7);
+			randomize(p, 13);
+			const ids = [2, 5, 1, 6, 3];
+			const S = ids.length;
+			const wL = Array.from({ length: S * c.vocab_size }, (_, k) => Math.sin(k + 1));
+			const wH = Array.from({ length: S * c.d_model }, (_, k) => Math.cos(2 * k + 1));
+			const f64 = () => {
+				const r = reference(c, p, ids);
+				let acc = 0;
+				r.logits.flat().forEach((v, k) => {
+					acc += wL[k] * v;
+				});
+				r.hidden.flat().forEach((v, k) => {
+					acc += wH[k] * v;
+				});
+				return acc;
+			};
+			const idsT = tf.tensor2d([ids], [1, S], 'int32');
+			const wLT = tf.tensor(wL, [1, S, c.vocab_size]);
+			const wHT = tf.tensor(wH, [1, S, c.d_model]);
+			const names = Object.keys(p).filter((n) => !n.startsWith('pooler') && !n.startsWith('reward'));
+			const { grads } = tf.variableGrads(
+				() =>
+					tf.tidy(() => {
+						const h = hiddenStates(tf, c, p, idsT, { training: true });
+						return tf.add(tf.sum(tf.mul(logits(tf, p, h), wLT)), tf.sum(tf.mul(h, wHT))) as tf.Scalar;
+					}),
+				names.map((n) => p[n]),
+			);
+			const h = 1e-3;
+			for (const n of names) {
+				const g = grads[n].dataSync();
+				const base = p[n].dataSync().slice();
+				// Check three entries of every parameter tensor.
+				for (const k of [0, Math.floor(base.length / 2), base.length - 1]) {
+					const bump = (delta: number) => {
+						const v = base.slice();
+						v[k] += delta;
+						p[n].assign(tf.tensor(v, p[n].shape));
+					};
+					bump(h);
+					const up = f64();
+					bump(-h);
+					const down = f64();
+					bump(0);
+					const numeric = (up - down) / (2 * h);
+					expect(Math.abs(numeric - g[k]), `${n}[${k}]: fd ${numeric} vs ${g[k]}`).toBeLessThan(
+						1e-3 * Math.max(1, Math.abs(numeric)),
+					);
+				}
 			}
-		}
-		tf.dispose(Object.values(grads));
-		tf.dispose([idsT, wLT, wHT]);
-		disposeParams(p);
-	});
+			tf.dispose(Object.values(grads));
+			tf.dispose([idsT, wLT, wHT]);
+			disposeParams(p);
+			await tf.setBackend('cpu');
+		},
+	);
 
 	it('validates configs: defaults reported, wrong types and impossible values named', () => {
 		const { config, defaulted } = resolveConfig({ d_model: 128, n_heads: 4, extra_field: 'kept' }, 'config.json');

@@ -1,0 +1,124 @@
+/**
+ * The compute worker's jobs, by kind (types and progress shapes are in jobs.ts). Static imports: this module is
+ * loaded by the worker only.
+ */
+import { getTf, initBackend } from '../dph/backend';
+import { filesFolder, urlFolder } from '../dph/checkpoint/folder';
+import { type LoadedCheckpoint, loadCheckpoint } from '../dph/checkpoint/load';
+import { accuracy, scoreItems } from '../dph/score';
+import { runSelfTest } from '../dph/selftest';
+import { aggregate } from '../dph/sweep/aggregate';
+import { MemoryResultsStore } from '../dph/sweep/results';
+import { IdbResultsStore } from '../dph/sweep/results-idb';
+import { runSweep } from '../dph/sweep/runner';
+import { loadSweep } from '../dph/sweep/spec';
+import { resolveTrainConfig } from '../dph/train/config';
+import { DPHTrainer, type EvalMetrics, TrainingDivergedError } from '../dph/train/trainer';
+import type { JobRegistry, TrainResult } from './jobs';
+
+/** The checkpoint the worker holds between a `checkpoint` job and the `score` jobs that use it. */
+let held: { id: number; ck: LoadedCheckpoint } | null = null;
+let nextCheckpointId = 1;
+
+/** The worker's jobs. Only compute.worker.ts imports this module, so pages never bundle tfjs through it. */
+export async function loadJobRegistry(): Promise<JobRegistry> {
+	return {
+		selftest: (params, ctx) => runSelfTest({ ...params, signal: ctx.signal, onStep: (s) => ctx.progress(s) }),
+		train: async (params, ctx) => {
+			const cfg = resolveTrainConfig(params.config);
+			const report = await initBackend();
+			const tf = await getTf();
+			const trainer = new DPHTrainer(tf, cfg);
+			let validation: EvalMetrics | null = null;
+			let error: string | null = null;
+			try {
+				while (trainer.stepCount < cfg.steps && !ctx.signal.aborted) {
+					await ctx.paused();
+					if (ctx.signal.aborted) break;
+					const m = await trainer.step();
+					ctx.progress({ kind: 'train', ...m });
+					if (m.step % cfg.evalEvery === 0 || m.step === cfg.steps) {
+						validation = await trainer.evaluate();
+						ctx.progress({ kind: 'validation', ...validation });
+					}
+				}
+			} catch (e) {
+				if (!(e instanceof TrainingDivergedError)) throw e;
+				error = e.message;
+			}
+			const files = await trainer.export();
+			const result: TrainResult = {
+				validation,
+				steps: trainer.stepCount,
+				stopped: ctx.signal.aborted,
+				error,
+				backend: report.label,
+				parameters: trainer.parameterCount,
+				files,
+			};
+			trainer.dispose();
+			return result;
+		},
+		sweep: async (params, ctx) => {
+			const sweep = loadSweep(params.spec);
+			const report = await initBackend(params.backend ? { prefer: params.backend } : {});
+			const tf = await getTf();
+			const store = params.store === 'memory' ? new MemoryResultsStore() : new IdbResultsStore(sweep.spec.name);
+			const steps = sweep.runs[0]?.config.steps ?? 0;
+			const outcome = await runSweep(sweep, {
+				tf,
+				backend: report.backend,
+				store,
+				signal: ctx.signal,
+				paused: () => ctx.paused(),
+				onProgress: (p) => ctx.progress({ kind: 'step', step: p.runsDone * steps + p.step, progress: p }),
+				onResult: (result, c) => ctx.progress({ kind: 'run', step: c.runsDone * steps, result, ...c }),
+			});
+			return { ...outcome, table: aggregate(outcome.results), backend: report.label };
+		},
+		checkpoint: async (params, ctx) => {
+			const report = await initBackend();
+			const tf = await getTf();
+			const src = params.source;
+			const folder = src.kind === 'files' ? filesFolder(src.files, src.name) : urlFolder(src.url);
+			// One model at a time: a medium checkpoint is 2.3 GB in float32.
+			held?.ck.dispose();
+			held = null;
+			const ck = await loadCheckpoint(tf, folder, {
+				signal: ctx.signal,
+				onProgress: (p) => ctx.progress({ ...p, step: p.done }),
+			});
+			held = { id: nextCheckpointId++, ck };
+			return {
+				id: held.id,
+				card: ck.card,
+				notes: ck.notes,
+				defaulted: ck.defaulted,
+				report: ck.report,
+				backend: report.label,
+				seconds: ck.seconds,
+			};
+		},
+		score: async (params, ctx) => {
+			if (!held || held.id !== params.id) {
+				throw new Error(
+					'The worker no longer holds this checkpoint (it was replaced or the page reloaded): open it again',
+				);
+			}
+			const tf = await getTf();
+			const t0 = performance.now();
+			const scores = await scoreItems(tf, held.ck, params.items, {
+				tokens: params.tokens,
+				batchRows: params.batchRows,
+				signal: ctx.signal,
+				onProgress: (done, total) => ctx.progress({ step: done, total }),
+			});
+			const candidates = params.items.reduce((a, it) => a + it.candidates.length, 0);
+			return {
+				scores,
+				accuracy: accuracy(scores, params.items),
+				msPerCandidate: (performance.now() - t0) / Math.max(1, candidates),
+			};
+		},
+	};
+}
