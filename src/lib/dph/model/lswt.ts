@@ -117,7 +117,10 @@ function mm(tf: TF, a: Tensor, b: Tensor, transposeA = false, transposeB = false
 	if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, transposeA, transposeB);
 	const key = `${transposeA}${transposeB}`;
 	let byKey = wasmMatMuls.get(tf);
-	if (!byKey) wasmMatMuls.set(tf, (byKey = new Map()));
+	if (!byKey) {
+		byKey = new Map();
+		wasmMatMuls.set(tf, byKey);
+	}
 	let f = byKey.get(key);
 	if (!f) {
 		// Swap the last two axes; matMul on plain operands only.
@@ -129,7 +132,7 @@ function mm(tf: TF, a: Tensor, b: Tensor, transposeA = false, transposeB = false
 		const P = (x: Tensor, y: Tensor) => tf.matMul(x, y);
 		f = tf.customGrad((x, y, save) => {
 			const [A, B] = [x as Tensor, y as Tensor];
-			save([A, B]);
+			(save as tfjs.GradSaveFunc)([A, B]);
 			return {
 				value: P(transposeA ? T(A) : A, transposeB ? T(B) : B),
 				gradFunc: (dC, saved) => {
