@@ -27,7 +27,52 @@ export function embed(tf: TFModule, table: Tensor, ids: Tensor, opts: { differen
 		if (!opts.differentiable) return tf.gather(table as TF.Tensor2D, ids);
 		const flat = tf.reshape(ids, [-1]) as TF.Tensor1D;
 		const oh = tf.cast(tf.oneHot(flat, vocab), 'float32');
-		const out = tf.matMul(oh, table as TF.Tensor2D);
+		// mm: on wasm the gradient's transposed product (ohᵀ·dY) would otherwise take the slow path.
+		const out = mm(tf, oh, table);
 		return tf.reshape(out, [...ids.shape, dim]);
 	});
 }
+
+/**
+ * op(a)·op(b) with op = transpose when asked. tfjs-backend-wasm multiplies with a transposed operand (either side)
+ * 6–12× slower than with plain ones, and matMul's gradients ask for exactly those; so on wasm the transposes are made
+ * explicit, forward and backward, which copying an operand once per call repays many times over. Other backends
+ * take the flags as they are.
+ */
+export function mm(tf: TFModule, a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
+	if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, transposeA, transposeB);
+	const key = `${transposeA}${transposeB}`;
+	let byKey = wasmMatMuls.get(tf);
+	if (!byKey) {
+		byKey = new Map();
+		wasmMatMuls.set(tf, byKey);
+	}
+	let f = byKey.get(key);
+	if (!f) {
+		// Swap the last two axes; matMul on plain operands only.
+		const T = (x: Tensor) =>
+			tf.transpose(
+				x,
+				[...x.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i)),
+			);
+		const P = (x: Tensor, y: Tensor) => tf.matMul(x, y);
+		f = tf.customGrad((x, y, save) => {
+			const [A, B] = [x as Tensor, y as Tensor];
+			(save as TF.GradSaveFunc)([A, B]);
+			return {
+				value: P(transposeA ? T(A) : A, transposeB ? T(B) : B),
+				gradFunc: (dC, saved) => {
+					const [sA, sB] = saved as [Tensor, Tensor];
+					const d = dC as Tensor;
+					if (!transposeA && !transposeB) return [P(d, T(sB)), P(T(sA), d)];
+					if (!transposeA && transposeB) return [P(d, sB), P(T(d), sA)];
+					if (transposeA && !transposeB) return [P(sB, T(d)), P(sA, d)];
+					return [P(T(sB), T(d)), P(T(d), T(sA))];
+				},
+			};
+		}) as unknown as (x: Tensor, y: Tensor) => Tensor;
+		byKey.set(key, f);
+	}
+	return f(a, b);
+}
+const wasmMatMuls = new WeakMap<TFModule, Map<string, (x: Tensor, y: Tensor) => Tensor>>();
