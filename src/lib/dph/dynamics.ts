@@ -93,40 +93,34 @@ export function createOptimizer(name: OptimizerName, size: number, opts: Optimiz
 				`optimizer was created for ${size} parameters, got params ${params.length} and grad ${grad.length}`,
 			);
 	};
-	if (name === 'sgd') {
-		return {
-			name,
-			get t() {
-				return t;
-			},
-			step(params, grad) {
-				checkSizes(params, grad);
-				t++;
-				for (let i = 0; i < size; i++) params[i] -= lr * grad[i];
-			},
-		};
-	}
-	if (name === 'adam') {
-		return {
-			name,
-			get t() {
-				return t;
-			},
-			step(params, grad) {
-				checkSizes(params, grad);
-				t++;
-				const bc1 = 1 - beta1 ** t;
-				const sqrtBc2 = Math.sqrt(1 - beta2 ** t);
-				const stepSize = lr / bc1;
-				for (let i = 0; i < size; i++) {
-					const g = grad[i];
-					m[i] = beta1 * m[i] + (1 - beta1) * g;
-					v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-					params[i] -= (stepSize * m[i]) / (Math.sqrt(v[i]) / sqrtBc2 + eps);
-				}
-			},
-		};
-	}
+	// The update rule by optimizer; `t` is already the new step count when it runs.
+	const sgd = (params: Float64Array, grad: Float64Array) => {
+		for (let i = 0; i < size; i++) params[i] -= lr * grad[i];
+	};
+	const adam = (params: Float64Array, grad: Float64Array) => {
+		const bc1 = 1 - beta1 ** t;
+		const sqrtBc2 = Math.sqrt(1 - beta2 ** t);
+		const stepSize = lr / bc1;
+		for (let i = 0; i < size; i++) {
+			const g = grad[i];
+			m[i] = beta1 * m[i] + (1 - beta1) * g;
+			v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+			params[i] -= (stepSize * m[i]) / (Math.sqrt(v[i]) / sqrtBc2 + eps);
+		}
+	};
+	const laprop = (params: Float64Array, grad: Float64Array) => {
+		lrAvg = lrAvg * beta1 + (1 - beta1) * lr;
+		const bc1 = lrAvg / lr;
+		const sqrtBc2 = Math.sqrt(1 - beta2 ** t);
+		for (let i = 0; i < size; i++) {
+			const g = grad[i];
+			v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+			const u = (g / (Math.sqrt(v[i]) + eps)) * sqrtBc2;
+			m[i] = beta1 * m[i] + (1 - beta1) * lr * u;
+			params[i] -= m[i] / bc1;
+		}
+	};
+	const update = name === 'sgd' ? sgd : name === 'adam' ? adam : laprop;
 	return {
 		name,
 		get t() {
@@ -135,16 +129,7 @@ export function createOptimizer(name: OptimizerName, size: number, opts: Optimiz
 		step(params, grad) {
 			checkSizes(params, grad);
 			t++;
-			lrAvg = lrAvg * beta1 + (1 - beta1) * lr;
-			const bc1 = lrAvg / lr;
-			const sqrtBc2 = Math.sqrt(1 - beta2 ** t);
-			for (let i = 0; i < size; i++) {
-				const g = grad[i];
-				v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-				const u = (g / (Math.sqrt(v[i]) + eps)) * sqrtBc2;
-				m[i] = beta1 * m[i] + (1 - beta1) * lr * u;
-				params[i] -= m[i] / bc1;
-			}
+			update(params, grad);
 		},
 	};
 }
