@@ -3,6 +3,7 @@
  * usage errors → `dph: <message>` and exit 2; failures → `dph: <message>` and exit 1.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { BACKENDS, type BackendName, type InitOptions } from '../lib/dph/backend.ts';
 
 export class UsageError extends Error {
 	override name = 'UsageError';
@@ -79,6 +80,23 @@ export function num(args: ParsedArgs, key: string, fallback?: number): number | 
 	const n = Number(v);
 	if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${key} must be a number, got "${v}"`);
 	return n;
+}
+
+/** `--backend`, checked against the backends there are; undefined when not given. */
+export function backendArg(args: ParsedArgs): BackendName | undefined {
+	const v = str(args, 'backend');
+	if (v !== undefined && !BACKENDS.includes(v as BackendName)) {
+		throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${v}"`);
+	}
+	return v as BackendName | undefined;
+}
+
+/**
+ * How headless work (train, sweep, score) picks its backend: the one named, else the best one, passing over a
+ * software WebGPU adapter (SwiftShader), which is far slower than wasm.
+ */
+export function headlessBackend(backend: BackendName | undefined): InitOptions {
+	return backend ? { prefer: backend } : { skipSoftwareGpu: true };
 }
 
 export function formatHelp(cmd: CliCommand): string {

@@ -1,6 +1,6 @@
-import { BACKENDS, type BackendName, initBackend } from '../../lib/dph/backend.ts';
+import { initBackend } from '../../lib/dph/backend.ts';
 import { runSelfTest } from '../../lib/dph/selftest.ts';
-import { type CliCommand, flag, num, str, UsageError } from '../args.ts';
+import { backendArg, type CliCommand, flag, num, UsageError } from '../args.ts';
 
 export const backendCommand: CliCommand = {
 	name: 'backend',
@@ -16,13 +16,10 @@ export const backendCommand: CliCommand = {
 		json: { type: 'boolean' },
 	},
 	async run(args, io) {
-		const want = str(args, 'backend');
-		if (want !== undefined && !BACKENDS.includes(want as BackendName)) {
-			throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${want}"`);
-		}
+		const want = backendArg(args);
 		const steps = num(args, 'train', 0) ?? 0;
 		if (!Number.isInteger(steps) || steps < 0) throw new UsageError(`--train must be a whole number ≥ 0, got ${steps}`);
-		const report = await initBackend(want ? { prefer: want as BackendName } : {});
+		const report = await initBackend(want ? { prefer: want } : {});
 		const selftest =
 			steps > 0
 				? await runSelfTest({

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { BACKENDS, type BackendName, getTf, initBackend } from '../../lib/dph/backend.ts';
+import { getTf, initBackend } from '../../lib/dph/backend.ts';
 import { dirFolder } from '../../lib/dph/checkpoint/folder-node.ts';
 import { loadCheckpoint } from '../../lib/dph/checkpoint/load.ts';
 import { parseJsonl } from '../../lib/dph/data/jsonl.ts';
 import type { MultipleChoiceItem } from '../../lib/dph/data/types.ts';
 import { accuracy, scoreItems } from '../../lib/dph/score.ts';
-import { type CliCommand, type CliIO, flag, num, str, UsageError } from '../args.ts';
+import { backendArg, type CliCommand, type CliIO, flag, headlessBackend, num, str, UsageError } from '../args.ts';
 
 function readInput(path: string): string {
 	try {
@@ -25,14 +25,6 @@ function progress(io: CliIO, label: string) {
 		const n = Math.round((done / Math.max(1, total)) * w);
 		io.stderr(`\r${label} [${'#'.repeat(n)}${' '.repeat(w - n)}] ${done}/${total}\x1b[K${done >= total ? '\n' : ''}`);
 	};
-}
-
-export async function startBackend(backend: string | undefined): Promise<string> {
-	if (backend !== undefined && !BACKENDS.includes(backend as BackendName)) {
-		throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
-	}
-	const report = await initBackend(backend ? { prefer: backend as BackendName } : { skipSoftwareGpu: true });
-	return report.label;
 }
 
 export const scoreCommand: CliCommand = {
@@ -67,7 +59,7 @@ Options:
 		if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a whole number ≥ 1, got ${batch}`);
 		const text = readInput(input);
 		const parsed = parseJsonl(text);
-		const label = await startBackend(str(args, 'backend'));
+		const { label } = await initBackend(headlessBackend(backendArg(args)));
 		const tf = await getTf();
 		const folder = await dirFolder(dir);
 		const ck = await loadCheckpoint(tf, folder, {

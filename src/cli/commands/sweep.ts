@@ -1,13 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { BACKENDS, type BackendName, getTf, initBackend } from '../../lib/dph/backend.ts';
+import { getTf, initBackend } from '../../lib/dph/backend.ts';
 import { aggregate, formatTable, mergeResults, type TableFormat } from '../../lib/dph/sweep/aggregate.ts';
 import type { RunResult } from '../../lib/dph/sweep/results.ts';
 import { JsonlResultsStore, readResultsFile } from '../../lib/dph/sweep/results-node.ts';
 import { runSweep } from '../../lib/dph/sweep/runner.ts';
 import { parseShard, resultsFileName, type Shard, ShardError, shardRuns } from '../../lib/dph/sweep/shard.ts';
 import { type ExpandedSweep, loadSweep, SweepSpecError } from '../../lib/dph/sweep/spec.ts';
-import { type CliCommand, type CliIO, flag, num, type ParsedArgs, str, UsageError } from '../args.ts';
+import {
+	backendArg,
+	type CliCommand,
+	type CliIO,
+	flag,
+	headlessBackend,
+	num,
+	type ParsedArgs,
+	str,
+	UsageError,
+} from '../args.ts';
 
 function bar(done: number, total: number, width = 24): string {
 	const n = Math.max(0, Math.min(width, Math.round((done / Math.max(1, total)) * width)));
@@ -76,10 +86,7 @@ async function runCommand(file: string, args: ParsedArgs, io: CliIO): Promise<nu
 	refuse(args, 'a sweep run (only to "sweep merge")', ['spec']);
 	const format = outputFormat(args);
 	const digits = digitsOf(args);
-	const backend = str(args, 'backend');
-	if (backend !== undefined && !BACKENDS.includes(backend as BackendName)) {
-		throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
-	}
+	const backend = backendArg(args);
 	let shard: Shard | null = null;
 	const shardText = str(args, 'shard');
 	if (shardText !== undefined) {
@@ -96,7 +103,7 @@ async function runCommand(file: string, args: ParsedArgs, io: CliIO): Promise<nu
 	const path = join(out, resultsFileName(shard));
 	const log = (s: string) => io.stderr(s);
 	const store = new JsonlResultsStore(path, (w) => log(`warning: ${w}\n`));
-	const report = await initBackend(backend ? { prefer: backend as BackendName } : { skipSoftwareGpu: true });
+	const report = await initBackend(headlessBackend(backend));
 	const tf = await getTf();
 	const where = shard
 		? `shard ${shard.index}/${shard.count}: ${queue.length} of ${sweep.runs.length} runs`

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BACKENDS, type BackendName, getTf, initBackend } from '../../lib/dph/backend.ts';
+import { getTf, initBackend } from '../../lib/dph/backend.ts';
 import {
 	DEFAULT_TRAIN_CONFIG,
 	resolveTrainConfig,
@@ -8,7 +8,7 @@ import {
 	type TrainConfig,
 } from '../../lib/dph/train/config.ts';
 import { DPHTrainer, type EvalMetrics } from '../../lib/dph/train/trainer.ts';
-import { type CliCommand, num, str, UsageError } from '../args.ts';
+import { backendArg, type CliCommand, headlessBackend, num, str, UsageError } from '../args.ts';
 
 function bar(done: number, total: number, width = 24): string {
 	const n = Math.round((done / total) * width);
@@ -49,10 +49,7 @@ Options:
 		const makePreset = TRAIN_PRESETS[presetName];
 		if (!makePreset)
 			throw new UsageError(`--preset must be one of ${Object.keys(TRAIN_PRESETS).join(', ')}, got "${presetName}"`);
-		const backend = str(args, 'backend');
-		if (backend !== undefined && !BACKENDS.includes(backend as BackendName)) {
-			throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
-		}
+		const backend = backendArg(args);
 		let raw: Record<string, unknown> = {};
 		const file = args.positionals[0];
 		if (file) {
@@ -86,7 +83,7 @@ Options:
 			throw new UsageError(`${file ?? 'config'}: ${(e as Error).message}`);
 		}
 		const out = resolve(str(args, 'out') ?? join('runs', `${presetName}-seed${cfg.seed}`));
-		const report = await initBackend(backend ? { prefer: backend as BackendName } : { skipSoftwareGpu: true });
+		const report = await initBackend(headlessBackend(backend));
 		const tf = await getTf();
 		const log = (s: string) => io.stderr(s);
 		const trainer = new DPHTrainer(tf, cfg);
