@@ -3,7 +3,7 @@
  * files the user picked or dropped in the page, a folder served over HTTP (static/checkpoints/…), or a directory
  * in Node (folder-node.ts). The loader only ever asks for a file by name.
  */
-import { type ByteSource, blobSource, urlSource } from './source';
+import { type ByteSource, ByteSourceError, blobSource, urlSource } from './source';
 
 export interface CheckpointFolder {
 	/** Shown in messages and the model card: the folder name or URL. */
@@ -41,9 +41,13 @@ export function urlFolder(base: string, opts: { fetch?: typeof fetch } = {}): Ch
 		name: decodeURIComponent(root.split('/').filter(Boolean).at(-1) ?? root),
 		async file(n) {
 			const url = new URL(n, new URL(root, (globalThis as { location?: { href: string } }).location?.href)).href;
-			const head = await doFetch(url, { method: 'HEAD' }).catch(() => null);
-			if (head && head.status === 404) return null;
-			return urlSource(url, { fetch: doFetch });
+			try {
+				return await urlSource(url, { fetch: doFetch });
+			} catch (e) {
+				// The size probe doubles as the existence check: a 404 means the folder does not have the file.
+				if (e instanceof ByteSourceError && e.status === 404) return null;
+				throw e;
+			}
 		},
 	};
 }

@@ -26,6 +26,8 @@ export class ByteSourceError extends Error {
 		/** The message without the source prefix. */
 		readonly detail: string,
 		readonly source: string,
+		/** The HTTP status, when a server's answer was the problem (404: no such file). */
+		readonly status?: number,
 	) {
 		super(`${source}: ${detail}`);
 	}
@@ -177,7 +179,7 @@ export async function urlSource(url: string, opts: UrlSourceOptions = {}): Promi
 	}
 	if (first.status !== 206) {
 		await first.body?.cancel();
-		throw new ByteSourceError(`HTTP ${first.status} ${first.statusText}`.trim(), url);
+		throw new ByteSourceError(`HTTP ${first.status} ${first.statusText}`.trim(), url, first.status);
 	}
 	const encoding = encodingProblem(first);
 	if (encoding) {

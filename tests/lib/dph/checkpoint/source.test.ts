@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { urlFolder } from '../../../../src/lib/dph/checkpoint/folder';
 import { fileSource } from '../../../../src/lib/dph/checkpoint/node-source';
 import { openSafetensors, writeSafetensors } from '../../../../src/lib/dph/checkpoint/safetensors';
 import { ByteSourceError, blobSource, bytesSource, urlSource } from '../../../../src/lib/dph/checkpoint/source';
@@ -152,6 +153,18 @@ describe('urlSource against a local HTTP server', () => {
 			...f.tensors.map((t) => `bytes=${t.offset}-${t.offset + t.byteLength - 1}`),
 		]);
 		expect(log.every((l) => l.status === 206)).toBe(true);
+	});
+
+	it('urlFolder: a file is one size probe; a missing one is null (404), not an error', async () => {
+		const bytes = model();
+		serve('/ck/model.safetensors', bytes);
+		const folder = urlFolder(`${base}/ck`);
+		expect(folder.name).toBe('ck');
+		const src = await folder.file('model.safetensors');
+		expect(src?.size).toBe(bytes.byteLength);
+		expect(log).toEqual([{ path: '/ck/model.safetensors', range: 'bytes=0-0', status: 206 }]);
+		expect(await folder.file('tokenizer.json')).toBeNull();
+		await expect(urlSource(`${base}/ck/tokenizer.json`)).rejects.toMatchObject({ status: 404 });
 	});
 
 	it('uses the fetch it is given', async () => {
