@@ -62,8 +62,9 @@ Options:
 		const { label } = await initBackend(headlessBackend(backendArg(args)));
 		const tf = await getTf();
 		const folder = await dirFolder(dir);
+		const loading = progress(io, 'loading');
 		const ck = await loadCheckpoint(tf, folder, {
-			onProgress: (p) => p.phase === 'weights' && progress(io, 'loading')(p.done, p.total),
+			onProgress: (p) => p.phase === 'weights' && loading(p.done, p.total),
 		});
 		try {
 			io.stderr(
