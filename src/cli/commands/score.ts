@@ -6,6 +6,7 @@ import { parseJsonl } from '../../lib/dph/data/jsonl.ts';
 import type { MultipleChoiceItem } from '../../lib/dph/data/types.ts';
 import { accuracy, scoreItems } from '../../lib/dph/score.ts';
 import { backendArg, type CliCommand, type CliIO, flag, headlessBackend, num, str, UsageError } from '../args.ts';
+import { bar } from '../progress.ts';
 
 function readInput(path: string): string {
 	try {
@@ -21,9 +22,7 @@ function progress(io: CliIO, label: string) {
 		const now = performance.now();
 		if (!io.isTTY || (now - last < 100 && done < total)) return;
 		last = now;
-		const w = 24;
-		const n = Math.round((done / Math.max(1, total)) * w);
-		io.stderr(`\r${label} [${'#'.repeat(n)}${' '.repeat(w - n)}] ${done}/${total}\x1b[K${done >= total ? '\n' : ''}`);
+		io.stderr(`\r${label} ${bar(done, total)} ${done}/${total}\x1b[K${done >= total ? '\n' : ''}`);
 	};
 }
 

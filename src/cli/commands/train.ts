@@ -9,15 +9,7 @@ import {
 } from '../../lib/dph/train/config.ts';
 import { DPHTrainer, type EvalMetrics } from '../../lib/dph/train/trainer.ts';
 import { backendArg, type CliCommand, headlessBackend, num, str, UsageError } from '../args.ts';
-
-function bar(done: number, total: number, width = 24): string {
-	const n = Math.round((done / total) * width);
-	return `[${'#'.repeat(n)}${' '.repeat(width - n)}]`;
-}
-
-function seconds(s: number): string {
-	return s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
-}
+import { bar, seconds } from '../progress.ts';
 
 export const trainCommand: CliCommand = {
 	name: 'train',
