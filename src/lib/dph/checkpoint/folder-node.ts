@@ -2,10 +2,13 @@
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { CheckpointFolder } from './folder';
+import { recoverFolder } from './folder-write-node';
 import { fileSource } from './node-source';
 
 export async function dirFolder(path: string): Promise<CheckpointFolder> {
 	const dir = resolve(path);
+	// A writer killed while swapping folders leaves the old one aside as `.NAME.old-…`; move it back first.
+	await recoverFolder(dir);
 	const s = await stat(dir).catch(() => null);
 	if (!s) throw new Error(`${path}: no such checkpoint folder`);
 	if (!s.isDirectory())

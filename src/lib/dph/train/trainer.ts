@@ -4,8 +4,13 @@
  *   step()      one optimizer step (with gradient accumulation), returns step metrics
  *   evaluate()  validation metrics: DPH and log-prob accuracy, mean r_w, r_l, margin, losses
  *   export()    a Hugging Face–layout checkpoint (config.json, model.safetensors, tokenizer.json)
- * A non-finite loss or gradient stops the run with a TrainingDivergedError naming the step and the quantity; the
- * parameters are rolled back to the last good snapshot, so export() still gives a usable checkpoint.
+ * Divergence: a non-finite loss, gradient norm, weight norm after the update or validation loss stops the run with a
+ * TrainingDivergedError naming the step, the quantity and the step the weights were rolled back to. A snapshot is
+ * only ever of weights that are known good: finite (their global norm, checked after every update, does not
+ * overflow float32) *and* proven by a forward and backward pass — the weights of step k are copied at step k + 1,
+ * once their loss and gradients came out finite. Weights that are finite but so large that the next forward pass
+ * overflows (weight decay 1e30 gives 7e26 after one step) are therefore never kept, and export() after a rollback
+ * gives a checkpoint that scores to finite numbers. `weightsStep` says which step the weights are from.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { writeSafetensors } from '../checkpoint/safetensors';
@@ -25,19 +30,11 @@ import { deriveSeed } from '../random';
 import type { TrainConfig } from './config';
 import { type BatchTensors, objective, referenceLogProbs } from './objective';
 import { clipByGlobalNorm, LaProp, lrSchedule, paramGroups } from './optim';
+import { type PairMetrics, PairTally } from './tally';
+
+export type { PairMetrics };
 
 type TF = typeof tfjs;
-
-/** Pair-averaged metrics of a training step or a validation pass. */
-export interface PairMetrics {
-	dphLoss: number;
-	dpoLoss: number;
-	dphAccuracy: number;
-	logprobAccuracy: number;
-	rewardChosen: number;
-	rewardRejected: number;
-	margin: number;
-}
 
 export interface StepMetrics extends PairMetrics {
 	step: number;
@@ -53,44 +50,6 @@ export interface EvalMetrics extends PairMetrics {
 	pairs: number;
 }
 
-/** Running pair-weighted sums of the per-batch metrics; training steps and validation both use it. */
-class PairTally {
-	pairs = 0;
-	private dph = 0;
-	private dpo = 0;
-	private correct = 0;
-	private lpCorrect = 0;
-	private rw = 0;
-	private rl = 0;
-
-	/** `avgLogProb` holds the B chosen rows, then the B rejected rows. */
-	add(dphLoss: number, dpoLoss: number, rw: ArrayLike<number>, rl: ArrayLike<number>, avgLogProb: ArrayLike<number>) {
-		const B = rw.length;
-		for (let i = 0; i < B; i++) {
-			if (rw[i] > rl[i]) this.correct++;
-			if (avgLogProb[i] > avgLogProb[B + i]) this.lpCorrect++;
-			this.rw += rw[i];
-			this.rl += rl[i];
-		}
-		this.dph += dphLoss * B;
-		this.dpo += dpoLoss * B;
-		this.pairs += B;
-	}
-
-	metrics(): PairMetrics {
-		const n = this.pairs;
-		return {
-			dphLoss: this.dph / n,
-			dpoLoss: this.dpo / n,
-			dphAccuracy: this.correct / n,
-			logprobAccuracy: this.lpCorrect / n,
-			rewardChosen: this.rw / n,
-			rewardRejected: this.rl / n,
-			margin: (this.rw - this.rl) / n,
-		};
-	}
-}
-
 export interface CheckpointFiles {
 	'config.json': string;
 	'model.safetensors': Uint8Array;
@@ -100,13 +59,23 @@ export interface CheckpointFiles {
 
 export class TrainingDivergedError extends Error {
 	override name = 'TrainingDivergedError';
+	/**
+	 * @param rolledBackTo the step whose weights the model holds now (0: the initial, untrained weights), or null when
+	 *   no weights ever gave a finite loss, so there is no good checkpoint at all.
+	 */
 	constructor(
 		readonly step: number,
 		readonly quantity: string,
+		readonly rolledBackTo: number | null,
 	) {
 		super(
-			`Training stopped at step ${step}: ${quantity} is not finite. The parameters were rolled back to the last ` +
-				'good checkpoint; try a lower learning rate or stronger gradient clipping.',
+			`Training stopped at step ${step}: ${quantity} is not finite. ${
+				rolledBackTo === null
+					? 'No weights gave a finite loss, so there is no good checkpoint'
+					: rolledBackTo === 0
+						? 'The parameters were rolled back to step 0: the initial, untrained weights'
+						: `The parameters were rolled back to step ${rolledBackTo}, the last good checkpoint`
+			}; try a lower learning rate, less weight decay or stronger gradient clipping.`,
 		);
 	}
 }
@@ -124,8 +93,10 @@ export class DPHTrainer {
 	private order: number[] = [];
 	private cursor = 0;
 	private epoch = 0;
-	private lastGood: Map<string, Float32Array> | null = null;
+	private lastGood: { step: number; data: Map<string, Float32Array> } | null = null;
 	stepCount = 0;
+	/** The step the current weights come from: stepCount, or the snapshot's step after a rollback. */
+	weightsStep = 0;
 	readonly parameterCount: number;
 
 	constructor(
@@ -275,20 +246,22 @@ export class DPHTrainer {
 		}
 		if (!Number.isFinite(loss)) {
 			tf.dispose(Object.values(summed ?? {}));
-			this.rollback();
-			throw new TrainingDivergedError(step, 'the loss');
+			throw this.diverged(step, 'the loss');
 		}
 		const clipped = await clipByGlobalNorm(tf, summed ?? {}, this.cfg.optim.maxGradNorm);
 		tf.dispose(Object.values(summed ?? {}));
 		if (!clipped.finite) {
 			tf.dispose(Object.values(clipped.grads));
-			this.rollback();
-			throw new TrainingDivergedError(step, 'the gradient norm');
+			throw this.diverged(step, 'the gradient norm');
 		}
+		// The weights of the previous step just gave a finite loss and gradients: now they may be kept.
+		const prev = this.stepCount;
+		if ((prev === 0 || prev % this.cfg.evalEvery === 0) && this.lastGood?.step !== prev) await this.snapshot(prev);
 		this.optimizer.applyGradients(clipped.grads, lr);
 		tf.dispose(Object.values(clipped.grads));
 		this.stepCount = step;
-		if (step === 1 || step % this.cfg.evalEvery === 0) await this.snapshot();
+		this.weightsStep = step;
+		if (!(await this.weightsFinite())) throw this.diverged(step, 'the weight norm after the update');
 		const ms = performance.now() - t0;
 		return {
 			step,
@@ -319,22 +292,48 @@ export class DPHTrainer {
 			tf.dispose([...o, ...Object.values(t), ...(refSum ? [refSum] : [])]);
 			tally.add(dphV[0], dpoV[0], rwV, rlV, avgV);
 		}
-		return { step: this.stepCount, pairs: tally.pairs, ...tally.metrics() };
+		const m = tally.metrics();
+		// Validation is a forward pass on weights no training step has checked yet (those of the last update).
+		if (![m.dphLoss, m.dpoLoss, m.rewardChosen, m.rewardRejected].every(Number.isFinite)) {
+			throw this.diverged(this.stepCount, 'the validation loss');
+		}
+		return { step: this.weightsStep, pairs: tally.pairs, ...m };
 	}
 
-	private async snapshot() {
+	/**
+	 * One reduction over the trainable variables (the only ones an update changes): the squared global norm, which is
+	 * not finite when a weight is NaN or ±Inf or the norm overflows float32 (above ~1.8e19), like the gradient norm.
+	 */
+	private async weightsFinite(): Promise<boolean> {
+		const tf = this.tf;
+		const sq = tf.tidy(() => tf.addN(this.trainVars.map((v) => tf.sum(tf.square(v)))));
+		const [v] = await sq.data();
+		sq.dispose();
+		return Number.isFinite(v);
+	}
+
+	private async snapshot(step: number) {
 		const entries = await Promise.all(
 			Object.entries(this.params).map(async ([k, v]) => [k, (await v.data()) as Float32Array] as const),
 		);
-		this.lastGood = new Map(entries.map(([k, d]) => [k, d.slice()]));
+		this.lastGood = { step, data: new Map(entries.map(([k, d]) => [k, d.slice()])) };
 	}
 
-	private rollback() {
-		if (!this.lastGood) return;
-		for (const [k, v] of Object.entries(this.params)) {
-			const data = this.lastGood.get(k);
-			if (data) v.assign(this.tf.tensor(data, v.shape));
+	/** Roll back to the last good snapshot and make the error to throw. */
+	private diverged(step: number, quantity: string): TrainingDivergedError {
+		const good = this.lastGood;
+		if (good) {
+			for (const [k, v] of Object.entries(this.params)) {
+				const data = good.data.get(k);
+				if (data) {
+					const t = this.tf.tensor(data, v.shape);
+					v.assign(t);
+					t.dispose();
+				}
+			}
+			this.weightsStep = good.step;
 		}
+		return new TrainingDivergedError(step, quantity, good ? good.step : null);
 	}
 
 	/** The model as a Hugging Face–layout folder: the format the Checkpoints work loads. */

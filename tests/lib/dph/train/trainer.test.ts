@@ -74,12 +74,16 @@ describe('DPHTrainer', () => {
 
 	it('stops on a non-finite loss with the step and quantity named, rolling back to the last good weights', async () => {
 		const t = new DPHTrainer(tf, small({ steps: 10 }));
-		await t.step();
+		// Step 1's weights are never proven by a forward pass before they go bad, so the last good ones are step 0's.
 		const good = Array.from(t.params['reward_heads.reward.weight'].dataSync());
-		t.params['model.output_norm.weight'].assign(tf.fill([64], Number.NaN));
+		await t.step();
+		const nan = tf.fill([64], Number.NaN);
+		t.params['model.output_norm.weight'].assign(nan);
+		nan.dispose();
 		const err = await t.step().catch((e: unknown) => e);
 		expect(err).toBeInstanceOf(TrainingDivergedError);
 		expect((err as Error).message).toMatch(/Training stopped at step 2: the loss is not finite/);
+		expect((err as TrainingDivergedError).rolledBackTo).toBe(0);
 		expect(Array.from(t.params['reward_heads.reward.weight'].dataSync())).toEqual(good);
 		expect(Number.isFinite(t.params['model.output_norm.weight'].dataSync()[0])).toBe(true);
 		// The rolled-back model trains on.

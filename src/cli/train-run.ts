@@ -1,0 +1,110 @@
+/**
+ * The loop of `dph train` after the config is resolved: steps with progress on stderr, validation, the checkpoint
+ * folder written atomically, and the closing JSON on stdout. On divergence the trainer has rolled the weights back
+ * to its last good snapshot; that checkpoint is written (unless there is none), the closing JSON carries
+ * `"diverged": {"step", "quantity", "rolled_back_to"}`, metrics.jsonl ends with a `"kind": "diverged"` line, and
+ * the exit status is 1.
+ */
+import { assertReplaceable, writeFolderAtomically } from '../lib/dph/checkpoint/folder-write-node.ts';
+import type { TrainConfig } from '../lib/dph/train/config.ts';
+import { type DPHTrainer, type EvalMetrics, TrainingDivergedError } from '../lib/dph/train/trainer.ts';
+import type { CliIO } from './args.ts';
+import { bar, seconds } from './progress.ts';
+
+/** Every file `dph train` writes: a folder holding only these may be replaced by the next run. */
+export const TRAIN_FOLDER_FILES = [
+	'config.json',
+	'model.safetensors',
+	'tokenizer.json',
+	'tokenizer_config.json',
+	'metrics.jsonl',
+	'training_config.json',
+] as const;
+
+/** Fails before training when `--out` holds other things, so an hour of training is not lost at the end. */
+export async function checkOutFolder(out: string): Promise<void> {
+	await assertReplaceable(out, TRAIN_FOLDER_FILES);
+}
+
+export async function runTraining(
+	trainer: DPHTrainer,
+	cfg: TrainConfig,
+	out: string,
+	io: CliIO,
+	backend: string,
+): Promise<number> {
+	const log = (s: string) => io.stderr(s);
+	const metricsLines: string[] = [];
+	const t0 = performance.now();
+	let tokens = 0;
+	let last: EvalMetrics | null = null;
+	let diverged: TrainingDivergedError | null = null;
+	try {
+		try {
+			for (let i = 0; i < cfg.steps; i++) {
+				const m = await trainer.step();
+				tokens += (m.tokensPerSecond * m.ms) / 1000;
+				metricsLines.push(JSON.stringify({ kind: 'train', ...m }));
+				const elapsed = (performance.now() - t0) / 1000;
+				const eta = (elapsed / m.step) * (cfg.steps - m.step);
+				const line = `${bar(m.step, cfg.steps)} ${m.step}/${cfg.steps} loss ${m.loss.toFixed(3)} acc ${m.dphAccuracy.toFixed(2)} r_w ${m.rewardChosen.toFixed(2)} r_l ${m.rewardRejected.toFixed(2)} · ${seconds(elapsed)} elapsed, ${seconds(eta)} left`;
+				if (io.isTTY) log(`\r${line}\x1b[K`);
+				else if (m.step % Math.max(1, Math.floor(cfg.steps / 10)) === 0 || m.step === cfg.steps) log(`${line}\n`);
+				if (m.step % cfg.evalEvery === 0 || m.step === cfg.steps) {
+					last = await trainer.evaluate();
+					metricsLines.push(JSON.stringify({ kind: 'validation', ...last }));
+				}
+			}
+		} catch (e) {
+			if (!(e instanceof TrainingDivergedError)) throw e;
+			diverged = e;
+		} finally {
+			if (io.isTTY) log('\n');
+		}
+		if (diverged) {
+			const record = { step: diverged.step, quantity: diverged.quantity, rolled_back_to: diverged.rolledBackTo };
+			// The metrics of the weights actually written, not of the steps after them that were thrown away.
+			last = diverged.rolledBackTo === null ? null : await trainer.evaluate();
+			if (last) metricsLines.push(JSON.stringify({ kind: 'validation', ...last }));
+			metricsLines.push(JSON.stringify({ kind: 'diverged', ...record }));
+		}
+		const written = !diverged || diverged.rolledBackTo !== null;
+		if (written) {
+			const files = await trainer.export();
+			await writeFolderAtomically(out, {
+				...files,
+				'metrics.jsonl': `${metricsLines.join('\n')}\n`,
+				'training_config.json': `${JSON.stringify({ ...cfg, data: { ...cfg.data, jsonl: undefined } }, null, 2)}\n`,
+			});
+		}
+		const summary = {
+			backend,
+			steps: cfg.steps,
+			loss_dph: last?.dphLoss ?? null,
+			loss_dpo: last?.dpoLoss ?? null,
+			dph_accuracy: last?.dphAccuracy ?? null,
+			logprob_accuracy: last?.logprobAccuracy ?? null,
+			reward_chosen: last?.rewardChosen ?? null,
+			reward_rejected: last?.rewardRejected ?? null,
+			margin: last?.margin ?? null,
+			tokens_per_s: (tokens * 1000) / (performance.now() - t0),
+			checkpoint: written ? out : null,
+			...(diverged
+				? { diverged: { step: diverged.step, quantity: diverged.quantity, rolled_back_to: diverged.rolledBackTo } }
+				: {}),
+		};
+		if (diverged) {
+			log(
+				`dph: ${diverged.message}\n${
+					written
+						? `checkpoint of step ${diverged.rolledBackTo}${diverged.rolledBackTo === 0 ? ' (the initial, untrained weights)' : ''} written to ${out}`
+						: `no checkpoint written; ${out} is unchanged`
+				}\n`,
+			);
+		} else log(`checkpoint written to ${out}\n`);
+		io.stdout(`${JSON.stringify(summary)}\n`);
+		return diverged ? 1 : 0;
+	} finally {
+		trainer.dispose();
+	}
+}
