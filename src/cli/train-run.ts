@@ -71,11 +71,15 @@ export async function runTraining(
 		const written = !diverged || diverged.rolledBackTo !== null;
 		if (written) {
 			const files = await trainer.export();
-			await writeFolderAtomically(out, {
-				...files,
-				'metrics.jsonl': `${metricsLines.join('\n')}\n`,
-				'training_config.json': `${JSON.stringify({ ...cfg, data: { ...cfg.data, jsonl: undefined } }, null, 2)}\n`,
-			});
+			await writeFolderAtomically(
+				out,
+				{
+					...files,
+					'metrics.jsonl': `${metricsLines.join('\n')}\n`,
+					'training_config.json': `${JSON.stringify({ ...cfg, data: { ...cfg.data, jsonl: undefined } }, null, 2)}\n`,
+				},
+				{ replaces: TRAIN_FOLDER_FILES },
+			);
 		}
 		const summary = {
 			backend,

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { getTf, initBackend } from '../../lib/dph/backend.ts';
 import {
@@ -7,9 +7,9 @@ import {
 	TRAIN_PRESETS,
 	type TrainConfig,
 } from '../../lib/dph/train/config.ts';
-import { DPHTrainer, type EvalMetrics } from '../../lib/dph/train/trainer.ts';
+import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
 import { backendArg, type CliCommand, headlessBackend, num, str, UsageError } from '../args.ts';
-import { bar, seconds } from '../progress.ts';
+import { checkOutFolder, runTraining } from '../train-run.ts';
 
 export const trainCommand: CliCommand = {
 	name: 'train',
@@ -75,6 +75,11 @@ Options:
 			throw new UsageError(`${file ?? 'config'}: ${(e as Error).message}`);
 		}
 		const out = resolve(str(args, 'out') ?? join('runs', `${presetName}-seed${cfg.seed}`));
+		try {
+			await checkOutFolder(out);
+		} catch (e) {
+			throw new UsageError(`--out ${(e as Error).message}`);
+		}
 		const report = await initBackend(headlessBackend(backend));
 		const tf = await getTf();
 		const log = (s: string) => io.stderr(s);
@@ -83,55 +88,6 @@ Options:
 			`dph train: ${presetName} on ${report.label} · ${cfg.model.preset} model (${trainer.parameterCount.toLocaleString('en')} parameters, ${cfg.model.pooler} pooler) · ` +
 				`${cfg.objective.dph} ε=${cfg.objective.dphEps}, cDPO β=${cfg.objective.beta} ε=${cfg.objective.dpoEps} · task ${cfg.data.task} · ${cfg.steps} steps\n`,
 		);
-		mkdirSync(out, { recursive: true });
-		const metricsLines: string[] = [];
-		const t0 = performance.now();
-		let tokens = 0;
-		let last: EvalMetrics | null = null;
-		try {
-			for (let i = 0; i < cfg.steps; i++) {
-				const m = await trainer.step();
-				tokens += (m.tokensPerSecond * m.ms) / 1000;
-				metricsLines.push(JSON.stringify({ kind: 'train', ...m }));
-				const elapsed = (performance.now() - t0) / 1000;
-				const eta = (elapsed / m.step) * (cfg.steps - m.step);
-				const line = `${bar(m.step, cfg.steps)} ${m.step}/${cfg.steps} loss ${m.loss.toFixed(3)} acc ${m.dphAccuracy.toFixed(2)} r_w ${m.rewardChosen.toFixed(2)} r_l ${m.rewardRejected.toFixed(2)} · ${seconds(elapsed)} elapsed, ${seconds(eta)} left`;
-				if (io.isTTY) log(`\r${line}\x1b[K`);
-				else if (m.step % Math.max(1, Math.floor(cfg.steps / 10)) === 0 || m.step === cfg.steps) log(`${line}\n`);
-				if (m.step % cfg.evalEvery === 0 || m.step === cfg.steps) {
-					last = await trainer.evaluate();
-					metricsLines.push(JSON.stringify({ kind: 'validation', ...last }));
-				}
-			}
-		} finally {
-			if (io.isTTY) log('\n');
-			const files = await trainer.export();
-			for (const [name, data] of Object.entries(files)) writeFileSync(join(out, name), data);
-			writeFileSync(join(out, 'metrics.jsonl'), `${metricsLines.join('\n')}\n`);
-			writeFileSync(
-				join(out, 'training_config.json'),
-				`${JSON.stringify({ ...cfg, data: { ...cfg.data, jsonl: undefined } }, null, 2)}\n`,
-			);
-			trainer.dispose();
-		}
-		// The loop validates at its last step, so a finished run always has metrics (the trainer is disposed now).
-		const v = last;
-		if (!v) throw new Error('training finished without a validation pass');
-		const summary = {
-			backend: report.backend,
-			steps: cfg.steps,
-			loss_dph: v.dphLoss,
-			loss_dpo: v.dpoLoss,
-			dph_accuracy: v.dphAccuracy,
-			logprob_accuracy: v.logprobAccuracy,
-			reward_chosen: v.rewardChosen,
-			reward_rejected: v.rewardRejected,
-			margin: v.margin,
-			tokens_per_s: (tokens * 1000) / (performance.now() - t0),
-			checkpoint: out,
-		};
-		log(`checkpoint written to ${out}\n`);
-		io.stdout(`${JSON.stringify(summary)}\n`);
-		return 0;
+		return runTraining(trainer, cfg, out, io, report.backend);
 	},
 };

@@ -8,9 +8,10 @@
  * Peak RSS is sampled after every tensor and every few milliseconds; it includes the Node process itself, hence
  * also the baseline-subtracted figure.
  */
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { privateTempFolder } from '../checkpoint/folder-write-node';
 import { fileSource } from '../checkpoint/node-source';
 import { planSafetensors } from '../checkpoint/safetensors';
 import type { LSWTConfig } from '../model/config';
@@ -98,7 +99,7 @@ export interface CheckpointBenchOptions {
 export async function benchCheckpointLoad(opts: CheckpointBenchOptions): Promise<CheckpointLoadBench> {
 	const { name, config } = checkpointBenchConfig(opts.config);
 	const keep = opts.keep ?? true;
-	const folder = await mkdtemp(join(opts.dir ?? tmpdir(), 'dph-bench-ckpt-'));
+	const folder = await privateTempFolder(opts.dir ?? tmpdir(), 'dph-bench-ckpt-');
 	const path = join(folder, 'model.safetensors');
 	try {
 		const tw = performance.now();

@@ -9,11 +9,12 @@
  * its config's vocab_size (the OPT vocabulary, 50 272), so the log-softmax over the vocabulary at each scored
  * position costs what it costs with a real tokenizer.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AdapterDescription, type BackendName, type BackendReport, getTf, initBackend, type TF } from '../backend';
 import { dirFolder } from '../checkpoint/folder-node';
+import { privateTempFolder } from '../checkpoint/folder-write-node';
 import { loadCheckpoint } from '../checkpoint/load';
 import { makeChoiceBatch } from '../data/batches';
 import { CharTokenizer } from '../data/tokenizer';
@@ -75,7 +76,7 @@ export function scoringFlops(c: LSWTConfig, s: ScoreBatchShape): number {
 
 /** A checkpoint folder as `dph train` writes one, with random F16 weights; returns its path. */
 export async function writeBenchCheckpointFolder(parent: string, config: LSWTConfig, seed = 1): Promise<string> {
-	const dir = await mkdtemp(join(parent, 'dph-bench-score-'));
+	const dir = await privateTempFolder(parent, 'dph-bench-score-');
 	await writeFile(join(dir, 'config.json'), JSON.stringify(toConfigJson(config), null, 2));
 	await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(new CharTokenizer().toJSON()));
 	await writeRandomF16Checkpoint(join(dir, 'model.safetensors'), config, seed);

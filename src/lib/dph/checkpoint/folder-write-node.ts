@@ -13,7 +13,7 @@
  * point of the write.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export type FolderFiles = Record<string, string | Uint8Array>;
@@ -131,9 +131,14 @@ export async function assertReplaceable(target: string, names: readonly string[]
 
 /**
  * Write the folder `target` atomically: from `files` (name → contents) or by a writer that fills a temporary
- * folder. The old folder, if any, stays complete until the new one is complete and takes its place.
+ * folder. The old folder, if any, stays complete until the new one is complete and takes its place. It may hold only
+ * files the new one has or that `replaces` names (files an earlier version of the writer wrote).
  */
-export async function writeFolderAtomically(target: string, files: FolderFiles | FolderWriter): Promise<void> {
+export async function writeFolderAtomically(
+	target: string,
+	files: FolderFiles | FolderWriter,
+	opts: { replaces?: readonly string[] } = {},
+): Promise<void> {
 	const dir = resolve(target);
 	const parent = dirname(dir);
 	const base = basename(dir);
@@ -155,7 +160,7 @@ export async function writeFolderAtomically(target: string, files: FolderFiles |
 		const written = await readdir(tmp);
 		await Promise.all(written.map((n) => syncPath(join(tmp, n))));
 		await syncPath(tmp);
-		await assertReplaceable(dir, written);
+		await assertReplaceable(dir, [...written, ...(opts.replaces ?? [])]);
 		if (await stat(dir).catch(() => null)) {
 			old = join(parent, `${oldPrefix(base)}${suffix()}`);
 			await rename(dir, old);
@@ -170,4 +175,15 @@ export async function writeFolderAtomically(target: string, files: FolderFiles |
 		throw e;
 	}
 	if (old) await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * A new private folder `<parent>/<prefix><pid>-XXXXXX` for a scratch checkpoint (the benchmarks' random-weight
+ * folders, which no other reader opens), after removing those that processes no longer running left behind: a
+ * benchmark killed mid-run would otherwise leave gigabytes in the temp folder for good.
+ */
+export async function privateTempFolder(parent: string, prefix: string): Promise<string> {
+	await mkdir(parent, { recursive: true });
+	await removeStaleTemporaries(parent, prefix);
+	return mkdtemp(join(parent, `${prefix}${process.pid}-`));
 }
