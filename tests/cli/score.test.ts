@@ -55,6 +55,90 @@ describe('dph score', () => {
 		}
 	});
 
+	it('a line with an over-long candidate gets its own error line, before any forward pass; the others still print', async () => {
+		const input = join(f.dir, 'long.jsonl');
+		const long = 'x'.repeat(30_000);
+		writeFileSync(
+			input,
+			[
+				lines[0],
+				JSON.stringify({ messages: [{ role: 'user', content: 'Say b' }], candidates: ['b', long], label: 0 }),
+				lines[4],
+			].join('\n'),
+		);
+		const io = capture();
+		const t0 = performance.now();
+		expect(await main(['score', f.dir, '--input', input, '--backend', 'cpu'], io)).toBe(1);
+		expect(performance.now() - t0).toBeLessThan(20_000);
+		const out = io.out
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l));
+		expect(out).toHaveLength(3);
+		expect(out[0].rewards).toHaveLength(3);
+		expect(out[1]).toEqual({
+			line: 2,
+			error: expect.stringMatching(
+				/^line 2: candidate 2 is 300\d\d tokens with its prompt; the limit is 1024 \(the default; --max-len changes it\)$/,
+			),
+		});
+		expect(out[2].logprobs).toHaveLength(2);
+		expect(io.err).toMatch(/long\.jsonl: line 2: candidate 2 is/);
+		expect(io.err).toMatch(/accuracy on 1 labelled item\(s\)/);
+		expect(io.err).toMatch(/1 line\(s\) could not be scored/);
+		// --max-len raises the limit (here: lowers it below line 1's candidates).
+		const low = capture();
+		expect(await main(['score', f.dir, '--input', input, '--backend', 'cpu', '--max-len', '12'], low)).toBe(1);
+		expect(low.out.split('\n')[0]).toMatch(
+			/"error":"line 1: candidate 1 is \d+ tokens with its prompt; the limit is 12; candidate 2 .*\(set by --max-len\)"/,
+		);
+		const bad = capture();
+		expect(await main(['score', f.dir, '--input', input, '--max-len', 'lots'], bad)).toBe(2);
+		expect(bad.err).toMatch(/--max-len/);
+	});
+
+	it('warns on stderr about characters that became <unk>', async () => {
+		const input = join(f.dir, 'unk.jsonl');
+		writeFileSync(input, JSON.stringify({ messages: [{ role: 'user', content: 'Say é' }], candidates: ['é€é', 'e'] }));
+		const io = capture();
+		expect(await main(['score', f.dir, '--input', input, '--backend', 'cpu'], io)).toBe(0);
+		expect(io.err).toContain(
+			`warning: ${input}: line 1, prompt: 1 character is not in the tokenizer's vocabulary and became <unk>: 'é'`,
+		);
+		expect(io.err).toContain(
+			`warning: ${input}: line 1, candidate 1: 3 characters are not in the tokenizer's vocabulary and became <unk>: 'é', '€'`,
+		);
+		expect(JSON.parse(io.out).logprobs).toHaveLength(2);
+	});
+
+	it('refuses a checkpoint whose weights hold NaN/Inf, unless --allow-nonfinite', async () => {
+		const nan = await writeFixture({
+			seed: 5,
+			tensors: (ts) =>
+				ts.map((t) =>
+					t.name === 'model.blocks.1.ffn.fc1.weight'
+						? { ...t, data: t.data.map((x, i) => (i % 2 ? Number.NaN : x)) }
+						: t,
+				),
+		});
+		try {
+			const input = join(nan.dir, 'one.jsonl');
+			writeFileSync(input, `${lines[0]}\n`);
+			const io = capture();
+			expect(await main(['score', nan.dir, '--input', input, '--backend', 'cpu'], io)).toBe(1);
+			expect(io.out).toBe('');
+			expect(io.err).toMatch(
+				/model\.safetensors: tensor model\.blocks\.1\.ffn\.fc1\.weight has 8,192 NaN\/Inf values \(first at element 1\); the checkpoint is unusable .*--allow-nonfinite/,
+			);
+			const anyway = capture();
+			expect(await main(['score', nan.dir, '--input', input, '--backend', 'cpu', '--allow-nonfinite'], anyway)).toBe(0);
+			expect(anyway.err).toMatch(/note: model\.safetensors: loaded anyway/);
+			expect(JSON.parse(anyway.out).logprobs).toEqual([null, null, null]);
+		} finally {
+			rmSync(nan.dir, { recursive: true, force: true });
+		}
+	});
+
 	it('usage errors: no folder, no --input, a folder that is not a checkpoint', async () => {
 		const a = capture();
 		expect(await main(['score'], a)).toBe(2);

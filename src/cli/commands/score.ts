@@ -3,8 +3,10 @@ import { getTf, initBackend } from '../../lib/dph/backend.ts';
 import { dirFolder } from '../../lib/dph/checkpoint/folder-node.ts';
 import { loadCheckpoint } from '../../lib/dph/checkpoint/load.ts';
 import { parseJsonl } from '../../lib/dph/data/jsonl.ts';
+import { unknownMessage } from '../../lib/dph/data/tokenizer.ts';
 import type { MultipleChoiceItem } from '../../lib/dph/data/types.ts';
-import { accuracy, scoreItems } from '../../lib/dph/score.ts';
+import { contextLength } from '../../lib/dph/model/config.ts';
+import { accuracy, type ItemScore, scoreItems } from '../../lib/dph/score.ts';
 import { backendArg, type CliCommand, type CliIO, flag, headlessBackend, num, str, UsageError } from '../args.ts';
 import { bar } from '../progress.ts';
 
@@ -26,28 +28,45 @@ function progress(io: CliIO, label: string) {
 	};
 }
 
+/** One stderr warning per prompt or candidate with characters that became <unk>. */
+function warnUnknown(io: CliIO, where: string, s: ItemScore): void {
+	if (!s.unknown) return;
+	if (s.unknown.prompt) io.stderr(`warning: ${where}, prompt: ${unknownMessage(s.unknown.prompt)}\n`);
+	s.unknown.candidates.forEach((u, j) => {
+		if (u) io.stderr(`warning: ${where}, candidate ${j + 1}: ${unknownMessage(u)}\n`);
+	});
+}
+
 export const scoreCommand: CliCommand = {
 	name: 'score',
 	summary: 'score candidate answers with a checkpoint: DPH reward and average log-prob per candidate',
-	usage: 'dph score <checkpoint-dir> --input items.jsonl [--backend webgpu|wasm|cpu] [--batch N] [--tokens]',
+	usage:
+		'dph score <checkpoint-dir> --input items.jsonl [--backend webgpu|wasm|cpu] [--batch N] [--max-len N] [--tokens] [--allow-nonfinite]',
 	help: `Loads a Hugging Face–layout checkpoint folder (config.json, model.safetensors, tokenizer.json) and scores
 every line of the input, printing one JSON object per line in input order:
   {"rewards":[…],"logprobs":[…]}      one number per candidate: DPH reward, average log-prob of its tokens
 Input lines (JSONL): {"messages":[{"role","content"}…],"candidates":["…",…],"label"?:i} or TRL
 {"prompt","chosen","rejected"} (label 0 = chosen). Blank lines are skipped. A bad line prints
 {"line":N,"error":"…"} in its place (and the message on stderr); the others still score, and the exit code is 1.
+So does a line with a candidate longer than the context (prompt included): it is refused before any forward pass.
+Characters the tokenizer maps to <unk> are warned about on stderr. Weights holding NaN/Inf stop the load.
 When lines carry labels, stderr ends with the accuracy of both predictors (highest reward vs highest log-prob).
 "rewards" is null for a model without a reward head; a log-prob is null for an empty candidate.
 Options:
   --input FILE     the JSONL file, or - for stdin (required)
   --backend NAME   webgpu, wasm or cpu (default: a GPU if WebGPU has one, else wasm)
-  --batch N        most candidates per forward pass (default 16)
-  --tokens         add "tokens": per candidate, [token, log-prob] pairs`,
+  --batch N        most candidates per forward pass (default 16; fewer when long ones would need over 1 GiB)
+  --max-len N      longest sequence scored, in tokens, prompt included (default: the checkpoint config's
+                   max_position_embeddings / n_positions / rope_positions, else 1024)
+  --tokens         add "tokens": per candidate, [token, log-prob] pairs
+  --allow-nonfinite  load weights that hold NaN/Inf anyway (their scores are NaN; for inspecting a broken model)`,
 	options: {
 		input: { type: 'string' },
 		backend: { type: 'string' },
 		batch: { type: 'string' },
+		'max-len': { type: 'string' },
 		tokens: { type: 'boolean' },
+		'allow-nonfinite': { type: 'boolean' },
 	},
 	async run(args, io) {
 		const dir = args.positionals[0];
@@ -56,6 +75,10 @@ Options:
 		if (!input) throw new UsageError('--input items.jsonl is required (use - for stdin)');
 		const batch = num(args, 'batch', 16) ?? 16;
 		if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a whole number ≥ 1, got ${batch}`);
+		const maxLen = num(args, 'max-len');
+		if (maxLen !== undefined && (!Number.isInteger(maxLen) || maxLen < 8)) {
+			throw new UsageError(`--max-len must be a whole number of tokens ≥ 8, got ${maxLen}`);
+		}
 		const text = readInput(input);
 		const parsed = parseJsonl(text);
 		const { label } = await initBackend(headlessBackend(backendArg(args)));
@@ -64,20 +87,34 @@ Options:
 		const loading = progress(io, 'loading');
 		const ck = await loadCheckpoint(tf, folder, {
 			onProgress: (p) => p.phase === 'weights' && loading(p.done, p.total),
+			allowNonfinite: flag(args, 'allow-nonfinite'),
 		});
 		try {
 			io.stderr(
 				`dph score: ${ck.card.name} (${ck.card.parameters.toLocaleString('en')} parameters, ${ck.card.dtypes.join('/')}, ${ck.card.pooler} pooler) on ${label} · ${parsed.items.length} item(s)\n`,
 			);
 			for (const n of ck.notes) io.stderr(`note: ${n}\n`);
+			const context = contextLength(ck.config);
+			const limit = maxLen ?? context.tokens;
 			const scores = await scoreItems(tf, ck, parsed.items, {
 				batchRows: batch,
+				maxLen: limit,
 				tokens: flag(args, 'tokens'),
 				onProgress: progress(io, 'scoring'),
 			});
+			const hint = maxLen === undefined ? `${context.from}; --max-len changes it` : 'set by --max-len';
 			const lines: { line: number; text: string }[] = [];
+			let bad = parsed.errors.length;
 			parsed.records.forEach((r, i) => {
 				const s = scores[i];
+				warnUnknown(io, `${input}: line ${r.line}`, s);
+				if (s.errors?.length) {
+					const error = `line ${r.line}: ${s.errors.map((e) => e.message).join('; ')} (${hint})`;
+					io.stderr(`${input}: ${error}\n`);
+					lines.push({ line: r.line, text: JSON.stringify({ line: r.line, error }) });
+					bad++;
+					return;
+				}
 				const obj: Record<string, unknown> = { rewards: s.rewards, logprobs: s.logprobs };
 				if (s.tokens) obj.tokens = s.tokens.map((ts) => ts.map((t) => [t.text, t.logprob]));
 				lines.push({ line: r.line, text: JSON.stringify(obj) });
@@ -94,8 +131,8 @@ Options:
 					`accuracy on ${acc.n} labelled item(s): DPH (highest reward) ${acc.dph === null ? 'n/a (no reward head)' : acc.dph.toFixed(4)} · log-prob (highest average log-prob) ${acc.logprob.toFixed(4)}\n`,
 				);
 			}
-			if (parsed.errors.length) io.stderr(`${parsed.errors.length} line(s) could not be scored\n`);
-			return parsed.errors.length ? 1 : 0;
+			if (bad) io.stderr(`${bad} line(s) could not be scored\n`);
+			return bad ? 1 : 0;
 		} finally {
 			ck.dispose();
 		}

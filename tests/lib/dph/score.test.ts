@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirFolder } from '../../../src/lib/dph/checkpoint/folder-node';
 import { type LoadedCheckpoint, loadCheckpoint } from '../../../src/lib/dph/checkpoint/load';
 import { encodeCandidate } from '../../../src/lib/dph/data/chatml';
+import { unknownMessage } from '../../../src/lib/dph/data/tokenizer';
 import type { MultipleChoiceItem } from '../../../src/lib/dph/data/types';
 import { hiddenStates, logits, rewards } from '../../../src/lib/dph/model/lswt';
-import { accuracy, argmax, planBatches, scoreItems } from '../../../src/lib/dph/score';
+import { accuracy, argmax, estimatePassBytes, planPasses, scoreItems } from '../../../src/lib/dph/score';
 import { writeFixture } from './checkpoint/fixtures';
 
 let ck: LoadedCheckpoint;
@@ -82,9 +83,87 @@ describe('scoreItems', () => {
 				expect(together[i].logprobs[c]).toBeCloseTo(alone[i].logprobs[c], 4);
 			}
 		}
-		expect(planBatches(items, 64)).toEqual([[0, 1, 2]]);
-		expect(planBatches(items, 4)).toEqual([[0], [1], [2]]);
-		expect(planBatches(items, 6)).toEqual([[0, 1], [2]]);
+		// Rows, not items, are grouped: an item's candidates may straddle two passes.
+		const lens = [10, 10, 10, 60, 60, 60, 9, 9];
+		expect(planPasses(ck.config, lens, 64)).toEqual([[0, 1, 2, 3, 4, 5, 6, 7]]);
+		expect(planPasses(ck.config, lens, 4)).toEqual([
+			[0, 1, 2, 3],
+			[4, 5, 6, 7],
+		]);
+		// A byte budget for two 64-token rows: short rows pack, long ones pair up, a row over it runs alone.
+		const two = estimatePassBytes(ck.config, 2, 64);
+		expect(planPasses(ck.config, lens, 64, two)).toEqual([[0, 1, 2], [3, 4], [5, 6], [7]].slice(0, 4));
+		expect(planPasses(ck.config, [500, 8], 64, two)).toEqual([[0], [1]]);
+	});
+
+	it('a candidate over maxLen is refused before any forward pass; its siblings and the other items still score', async () => {
+		const long = 'x'.repeat(30_000);
+		const its: MultipleChoiceItem[] = [
+			items[0],
+			{ messages: [{ role: 'user', content: 'Say b' }], candidates: ['b', long, 'a'], label: 0 },
+			items[2],
+		];
+		const t0 = performance.now();
+		const before = tf.memory().numTensors;
+		const got = await scoreItems(tf, ck, its, { tokens: true });
+		expect(performance.now() - t0).toBeLessThan(10_000);
+		expect(tf.memory().numTensors).toBe(before);
+		const alone = await scoreItems(tf, ck, [items[0], { ...its[1], candidates: ['b', 'a'] }, items[2]]);
+		expect(got[1].errors).toEqual([
+			{
+				candidate: 1,
+				tokens: expect.any(Number),
+				limit: 1024,
+				message: expect.stringMatching(/^candidate 2 is 300\d\d tokens with its prompt; the limit is 1024$/),
+			},
+		]);
+		expect(got[1].errors?.[0].tokens).toBeGreaterThan(30_000);
+		expect(Number.isNaN(got[1].logprobs[1])).toBe(true);
+		expect(got[1].tokens?.[1]).toEqual([]);
+		expect(got[1].logprobs[0]).toBeCloseTo(alone[1].logprobs[0], 4);
+		expect(got[1].rewards?.[2]).toBeCloseTo(alone[1].rewards?.[1] ?? Number.NaN, 4);
+		for (const i of [0, 2]) {
+			expect(got[i].errors).toBeUndefined();
+			expect(got[i].logprobs).toEqual(alone[i].logprobs);
+		}
+		// An item with a refused candidate is not counted in accuracy; maxLen overrides the default.
+		expect(accuracy(got, its)?.n).toBe(2);
+		const [short] = await scoreItems(tf, ck, [items[1]], { maxLen: 20 });
+		expect(short.errors?.map((e) => e.candidate)).toEqual([0, 1, 2]);
+	});
+
+	it('a long item that is allowed scores in passes that stay under the memory budget, with the same numbers', async () => {
+		const cands = ['a', 'b', 'c', 'd'].map((ch) => `${ch} `.repeat(100));
+		const item: MultipleChoiceItem = { messages: [{ role: 'user', content: 'Repeat.' }], candidates: cands };
+		const L = Math.ceil(encodeCandidate(ck.tokenizer, item.messages, cands[0]).ids.length / 8) * 8;
+		const budget = estimatePassBytes(ck.config, 1, L);
+		const base = tf.memory().numBytes;
+		let bounded: Awaited<ReturnType<typeof scoreItems>> = [];
+		const prof = await tf.profile(async () => {
+			bounded = await scoreItems(tf, ck, [item], { passBytes: budget });
+		});
+		// One row at a time: the peak is one row's pass, not four rows' (the old single batch, ~4× the budget).
+		expect(prof.peakBytes - base).toBeLessThan(budget);
+		const together = await scoreItems(tf, ck, [item], { passBytes: 4 * estimatePassBytes(ck.config, 4, L) });
+		for (let c = 0; c < 4; c++) {
+			expect(bounded[0].logprobs[c]).toBeCloseTo(together[0].logprobs[c], 4);
+			expect(bounded[0].rewards?.[c]).toBeCloseTo(together[0].rewards?.[c] ?? Number.NaN, 4);
+		}
+	});
+
+	it('reports the characters that became <unk>, in the prompt and per candidate', async () => {
+		const [s] = await scoreItems(tf, ck, [
+			{ messages: [{ role: 'user', content: 'Café?' }], candidates: ['a', 'é€ and é', 'b'] },
+		]);
+		expect(s.unknown).toEqual({
+			prompt: { count: 1, chars: ['é'] },
+			candidates: [null, { count: 3, chars: ['é', '€'] }, null],
+		});
+		expect(unknownMessage({ count: 3, chars: ['é', '€'] })).toBe(
+			"3 characters are not in the tokenizer's vocabulary and became <unk>: 'é', '€'",
+		);
+		const [clean] = await scoreItems(tf, ck, [items[0]]);
+		expect(clean.unknown).toBeUndefined();
 	});
 
 	it('does not leak tensors and reports progress', async () => {

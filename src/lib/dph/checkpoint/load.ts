@@ -6,7 +6,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tokenizer } from '../data/tokenizer';
-import { ConfigError, type LSWTConfig, resolveConfig } from '../model/config';
+import { ConfigError, contextLength, type LSWTConfig, resolveConfig } from '../model/config';
 import { countParameters, type Params, parameterShapes } from '../model/lswt';
 import { type CheckpointFolder, readText } from './folder';
 import { openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
@@ -53,6 +53,8 @@ export interface ModelCard {
 	pooler: string;
 	rewardHead: string | null;
 	tokenizerVocab: number;
+	/** Longest sequence scored, in tokens, and where it came from ("config.json max_position_embeddings", "the default"). */
+	context: { tokens: number; from: string };
 }
 
 export interface CheckpointInfo {
@@ -237,6 +239,7 @@ export async function inspectCheckpoint(
 		pooler: config.reward_pooler,
 		rewardHead: head,
 		tokenizerVocab: tokenizer.vocabSize,
+		context: contextLength(config),
 	};
 	return { config, defaulted, tokenizer, tensors: file.tensors, report, notes, card, file };
 }
@@ -244,6 +247,26 @@ export async function inspectCheckpoint(
 export interface LoadOptions {
 	onProgress?: (p: LoadProgress) => void;
 	signal?: AbortSignal;
+	/**
+	 * Load weights that hold NaN or ±Inf instead of refusing them. Such a model scores NaN everywhere, so this is
+	 * for looking at a broken checkpoint, not for using it (`dph score --allow-nonfinite`).
+	 */
+	allowNonfinite?: boolean;
+}
+
+/** How many values of `data` are NaN or ±Inf, and the index of the first; null when all are finite. */
+export function nonFinite(data: Float32Array): { count: number; first: number } | null {
+	let count = 0;
+	let first = -1;
+	for (let i = 0; i < data.length; i++) {
+		const x = data[i];
+		// x − x is 0 for every finite x and NaN for NaN and ±Inf: one subtraction instead of Number.isFinite's call.
+		if (x - x !== 0) {
+			if (first < 0) first = i;
+			count++;
+		}
+	}
+	return count ? { count, first } : null;
 }
 
 let loads = 0;
@@ -261,12 +284,26 @@ export async function loadCheckpoint(
 	const t0 = performance.now();
 	const total = info.tensors.filter((t) => wanted.has(t.name)).reduce((a, t) => a + t.byteLength, 0);
 	let done = 0;
+	const broken: string[] = [];
 	try {
 		// Only the tensors the model uses are read, one at a time: memory peaks at the float32 weights plus one tensor.
 		for (const t of info.tensors) {
 			if (!wanted.has(t.name)) continue;
 			if (opts.signal?.aborted) throw new DOMException('Loading was stopped', 'AbortError');
 			const data = await info.file.read(t.name);
+			// Checked on the float32 copy each tensor passes through anyway, one tensor at a time, so it costs one pass
+			// over memory that is already hot; F16/BF16 NaN and Inf upcast to float32 NaN and Inf.
+			const bad = nonFinite(data);
+			if (bad) {
+				const what = `tensor ${t.name} has ${bad.count.toLocaleString('en')} NaN/Inf value${bad.count === 1 ? '' : 's'} (first at element ${bad.first})`;
+				if (!opts.allowNonfinite) {
+					throw new CheckpointError(
+						`model.safetensors: ${what}; the checkpoint is unusable (every score would be NaN): retrain or re-export it, or load it anyway with --allow-nonfinite (allowNonfinite)`,
+						'model.safetensors',
+					);
+				}
+				broken.push(what);
+			}
 			const tensor = tf.tensor(data, t.shape, 'float32');
 			// tfjs variable names are global: a unique prefix lets several checkpoints (and a trainer) coexist.
 			params[t.name] = tf.variable(tensor, false, `ckpt${loads}/${t.name}`);
@@ -279,6 +316,12 @@ export async function loadCheckpoint(
 		throw e;
 	}
 	const { file: _file, ...rest } = info;
+	if (broken.length) {
+		rest.notes = [
+			...rest.notes,
+			`model.safetensors: loaded anyway, but ${broken.length} tensor(s) hold NaN/Inf: ${list(broken, 3)}`,
+		];
+	}
 	return {
 		...rest,
 		params,

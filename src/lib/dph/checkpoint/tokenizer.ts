@@ -95,6 +95,7 @@ export class HFTokenizer implements Tokenizer {
 	readonly special: Readonly<SpecialTokenIds>;
 	readonly named: Readonly<Record<'bos' | 'eos' | 'pad' | 'unk' | 'imStart' | 'imEnd', NamedToken | null>>;
 	readonly declaredBos: number | null;
+	readonly unkId: number | null;
 	/** Things the loader decided or could not reproduce exactly, in words, for the model card. */
 	readonly notes: readonly string[];
 	private readonly lib: LibTokenizer;
@@ -123,6 +124,7 @@ export class HFTokenizer implements Tokenizer {
 		this.special = Object.freeze(init.special);
 		this.named = Object.freeze(init.named);
 		this.declaredBos = init.declaredBos;
+		this.unkId = init.named.unk?.id ?? null;
 		this.specialIds = init.specialIds;
 		this.notes = Object.freeze(init.notes);
 	}

@@ -28,8 +28,46 @@ export interface Tokenizer {
 	encode(text: string): number[];
 	decode(ids: ArrayLike<number>, options?: DecodeOptions): string;
 	readonly special: Readonly<SpecialTokenIds>;
+	/** The id unknown text becomes, or null/absent when the tokenizer has none (byte-level BPE never needs one). */
+	readonly unkId?: number | null;
 	/** A Hugging Face tokenizer.json-shaped object. */
 	toJSON(): unknown;
+}
+
+/** Characters of a text that the tokenizer turns into `<unk>`: how many there are, and the first distinct ones. */
+export interface UnknownChars {
+	count: number;
+	chars: string[];
+}
+
+/**
+ * Find the characters `tok` maps to `<unk>`, so a caller can warn that the model never saw them. Each distinct
+ * character is encoded on its own once (a text has few distinct characters, however long it is); that is exact
+ * for a character tokenizer and, for BPE with an unk token, catches the characters outside its base alphabet.
+ * Returns null when there are none or the tokenizer has no unk token.
+ */
+export function unknownCharacters(tok: Tokenizer, text: string, first = 5): UnknownChars | null {
+	const unk = tok.unkId;
+	if (unk === null || unk === undefined || text === '') return null;
+	const known = new Map<string, boolean>();
+	const chars: string[] = [];
+	let count = 0;
+	for (const c of text) {
+		let ok = known.get(c);
+		if (ok === undefined) {
+			ok = !tok.encode(c).includes(unk);
+			known.set(c, ok);
+			if (!ok && chars.length < first) chars.push(c);
+		}
+		if (!ok) count++;
+	}
+	return count ? { count, chars } : null;
+}
+
+/** "3 characters are not in the tokenizer's vocabulary and became <unk>: 'é', '€'". */
+export function unknownMessage(u: UnknownChars): string {
+	const shown = u.chars.map((c) => JSON.stringify(c).replace(/^"|"$/g, "'")).join(', ');
+	return `${u.count} character${u.count === 1 ? ' is' : 's are'} not in the tokenizer's vocabulary and became <unk>: ${shown}`;
 }
 
 /** Literal strings of the special tokens; the same as OPT-125m plus the reference's ChatML additions. */
@@ -219,6 +257,10 @@ export class CharTokenizer implements Tokenizer {
 
 	isSpecial(id: number): boolean {
 		return this.specialIds.has(id);
+	}
+
+	get unkId(): number {
+		return this.special.unk;
 	}
 
 	encode(text: string): number[] {

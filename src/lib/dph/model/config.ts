@@ -119,7 +119,40 @@ export function resolveConfig(
 	if (typeof c.reward_dropout !== 'number' || c.reward_dropout < 0 || c.reward_dropout >= 1) {
 		fail('reward_dropout', `must be in [0, 1), got ${JSON.stringify(c.reward_dropout)}`);
 	}
+	for (const f of CONTEXT_FIELDS) {
+		const v = c[f];
+		if (v === undefined || (v === null && f === 'rope_positions')) continue;
+		if (typeof v !== 'number' || !Number.isInteger(v) || v < 2)
+			fail(
+				f,
+				`must be a whole number of tokens ≥ 2${f === 'rope_positions' ? ' or null' : ''}, got ${JSON.stringify(v)}`,
+			);
+	}
 	return { config: c, defaulted };
+}
+
+/**
+ * Config fields that state how many positions the model was built for, first match wins: the Hugging Face names
+ * (`max_position_embeddings`, GPT-2's `n_positions`), then the reference's `rope_positions` (the RoPE table size;
+ * null there means "computed for any length", so it states nothing).
+ */
+export const CONTEXT_FIELDS = ['max_position_embeddings', 'n_positions', 'rope_positions'] as const;
+
+/**
+ * Longest sequence scored when the config states none. The paper's context is 2048, but a 2048-token row of its
+ * medium model (24 heads) needs ≈ 2.3 GB of activations for one layer's attention alone, which with the 2.3 GB
+ * of float32 weights does not fit WebAssembly's 4 GiB heap; at 1024 one row needs ≈ 0.75 GB (docs/CHECKPOINTS.md
+ * § Scoring limits).
+ */
+export const DEFAULT_CONTEXT = 1024;
+
+/** The longest sequence (in tokens) the model takes, and where that number came from. */
+export function contextLength(c: LSWTConfig): { tokens: number; from: string } {
+	for (const f of CONTEXT_FIELDS) {
+		const v = c[f];
+		if (typeof v === 'number') return { tokens: v, from: `config.json ${f}` };
+	}
+	return { tokens: DEFAULT_CONTEXT, from: 'the default' };
 }
 
 /** Model presets: `nano` (~100k parameters, for tests) and `tiny` (~1.1M, for demos and benchmarks). */

@@ -208,6 +208,12 @@ export function hiddenStates(tf: TF, c: LSWTConfig, p: Params, ids: Tensor, opts
 		);
 		const heads = (t: Tensor) => tf.transpose(tf.reshape(t, [B, S, H, dHead]), [0, 2, 1, 3]);
 		for (let i = 0; i < c.n_layers; i++) {
+			// One tidy per block: without it every block's intermediates (4 copies of the [B, H, S, S] attention among
+			// them) live until the forward returns, so memory grows with n_layers; under a gradient tape the tensors
+			// backprop needs are kept by tfjs regardless.
+			x = tf.tidy(() => block(i, x));
+		}
+		function block(i: number, x: Tensor): Tensor {
 			const b = `model.blocks.${i}`;
 			const bias = (n: string) => (c.enable_bias ? p[`${b}.att.${n}.bias`] : undefined);
 			const hA = layerNorm(tf, x, p[`${b}.att_norm.weight`], p[`${b}.att_norm.bias`]);
@@ -216,10 +222,10 @@ export function hiddenStates(tf: TF, c: LSWTConfig, p: Params, ids: Tensor, opts
 			const v = heads(linear(tf, hA, p[`${b}.att.proj_v.weight`], bias('proj_v')));
 			const att = tf.softmax(tf.add(tf.mul(mm(tf, q, k, false, true), scale), mask));
 			const merged = tf.reshape(tf.transpose(mm(tf, att, v), [0, 2, 1, 3]), [B, S, c.d_model]);
-			x = tf.add(x, linear(tf, merged, p[`${b}.att.proj_o.weight`], bias('proj_o')));
-			const hF = layerNorm(tf, x, p[`${b}.ffn_norm.weight`], p[`${b}.ffn_norm.bias`]);
+			const y = tf.add(x, linear(tf, merged, p[`${b}.att.proj_o.weight`], bias('proj_o')));
+			const hF = layerNorm(tf, y, p[`${b}.ffn_norm.weight`], p[`${b}.ffn_norm.bias`]);
 			const inner = swiglu(tf, linear(tf, hF, p[`${b}.ffn.fc1.weight`], p[`${b}.ffn.fc1.bias`]));
-			x = tf.add(x, linear(tf, inner, p[`${b}.ffn.fc2.weight`], p[`${b}.ffn.fc2.bias`]));
+			return tf.add(y, linear(tf, inner, p[`${b}.ffn.fc2.weight`], p[`${b}.ffn.fc2.bias`]));
 		}
 		return layerNorm(tf, x, p['model.output_norm.weight'], p['model.output_norm.bias']);
 	});

@@ -123,4 +123,54 @@ describe('loadCheckpoint', () => {
 		const h = await fixture({ edit: (c) => ({ ...c, qk_norm: true }) });
 		await expect(inspectCheckpoint(await dirFolder(h.dir))).rejects.toThrow(/qk_norm is true/);
 	});
+
+	it('refuses weights holding NaN/Inf, naming the first such tensor, the count and the first index', async () => {
+		const poison = (name: string, at: number[], v: number) => (ts: Fixture['tensors']) =>
+			ts.map((t) => {
+				if (t.name !== name) return t;
+				const data = Float32Array.from(t.data);
+				for (const i of at) data[i] = v;
+				return { ...t, data };
+			});
+		const q = 'model.blocks.0.att.proj_q.weight';
+		for (const [dtype, v] of [
+			['F32', Number.NaN],
+			['F16', Number.POSITIVE_INFINITY],
+			['BF16', Number.NEGATIVE_INFINITY],
+		] as const) {
+			const f = await fixture({ dtype, tensors: poison(q, [37, 40, 41], v) });
+			const before = tf.memory().numTensors;
+			await expect(loadCheckpoint(tf, await dirFolder(f.dir))).rejects.toThrow(
+				`model.safetensors: tensor ${q} has 3 NaN/Inf values (first at element 37); the checkpoint is unusable`,
+			);
+			// The tensors loaded before the bad one are released.
+			expect(tf.memory().numTensors).toBe(before);
+		}
+		const f = await fixture({ tensors: poison('head_proj.weight', [0], Number.NaN) });
+		const ck = await loadCheckpoint(tf, await dirFolder(f.dir), { allowNonfinite: true });
+		expect(Number.isNaN((await ck.params['head_proj.weight'].data())[0])).toBe(true);
+		expect(ck.notes.join(' ')).toMatch(
+			/loaded anyway, but 1 tensor\(s\) hold NaN\/Inf: tensor head_proj\.weight has 1 NaN\/Inf value \(first at element 0\)/,
+		);
+		ck.dispose();
+	});
+
+	it('states the context length: from max_position_embeddings / n_positions / rope_positions, else 1024', async () => {
+		const f = await fixture();
+		expect((await inspectCheckpoint(await dirFolder(f.dir))).card.context).toEqual({
+			tokens: 1024,
+			from: 'the default',
+		});
+		const g = await fixture({ edit: (c) => ({ ...c, max_position_embeddings: 512, rope_positions: 4096 }) });
+		expect((await inspectCheckpoint(await dirFolder(g.dir))).card.context).toEqual({
+			tokens: 512,
+			from: 'config.json max_position_embeddings',
+		});
+		const h = await fixture({ edit: (c) => ({ ...c, rope_positions: 256 }) });
+		expect((await inspectCheckpoint(await dirFolder(h.dir))).card.context.tokens).toBe(256);
+		const bad = await fixture({ edit: (c) => ({ ...c, n_positions: 'long' }) });
+		await expect(inspectCheckpoint(await dirFolder(bad.dir))).rejects.toThrow(
+			/config\.json: n_positions must be a whole number of tokens ≥ 2, got "long"/,
+		);
+	});
 });
