@@ -15,16 +15,28 @@ import type { CheckpointFiles, EvalMetrics, StepMetrics } from '../dph/train/tra
 
 export type TrainProgress = ({ kind: 'train' } & StepMetrics) | ({ kind: 'validation' } & EvalMetrics);
 
+/** Where a run diverged and which step's weights it returned to (null: none were good). */
+export interface TrainDivergence {
+	step: number;
+	quantity: string;
+	rolledBackTo: number | null;
+}
+
 export interface TrainResult {
-	/** Last validation metrics. */
+	/** Validation metrics of the weights in `files` (after a rollback: of the rolled-back weights). */
 	validation: EvalMetrics | null;
+	/** Optimizer steps run. */
 	steps: number;
+	/** The step the weights in `files` come from: `steps`, the rollback's step, or 0 for the initial weights. */
+	weightsStep: number;
 	stopped: boolean;
-	/** Set when training stopped on a non-finite value (the checkpoint is the last good one). */
+	/** Set when training stopped on a non-finite value: the message, and `diverged` says where. */
 	error: string | null;
+	diverged: TrainDivergence | null;
 	backend: string;
 	parameters: number;
-	files: CheckpointFiles;
+	/** The checkpoint; null when the run diverged before any weights gave a finite loss. */
+	files: CheckpointFiles | null;
 }
 
 /**

@@ -30,7 +30,7 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 			const tf = await getTf();
 			const trainer = new DPHTrainer(tf, cfg);
 			let validation: EvalMetrics | null = null;
-			let error: string | null = null;
+			let diverged: TrainingDivergedError | null = null;
 			try {
 				while (trainer.stepCount < cfg.steps && !ctx.signal.aborted) {
 					await ctx.paused();
@@ -43,18 +43,29 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 					}
 				}
 			} catch (e) {
-				if (!(e instanceof TrainingDivergedError)) throw e;
-				error = e.message;
+				if (!(e instanceof TrainingDivergedError)) {
+					trainer.dispose();
+					throw e;
+				}
+				diverged = e;
+				// The metrics shown next to the checkpoint must be those of the rolled-back weights it holds.
+				validation = e.rolledBackTo === null ? null : await trainer.evaluate();
 			}
-			const files = await trainer.export();
+			const good = !diverged || diverged.rolledBackTo !== null;
 			const result: TrainResult = {
 				validation,
 				steps: trainer.stepCount,
+				weightsStep: trainer.weightsStep,
 				stopped: ctx.signal.aborted,
-				error,
+				error: diverged?.message ?? null,
+				diverged: diverged && {
+					step: diverged.step,
+					quantity: diverged.quantity,
+					rolledBackTo: diverged.rolledBackTo,
+				},
 				backend: report.label,
 				parameters: trainer.parameterCount,
-				files,
+				files: good ? await trainer.export() : null,
 			};
 			trainer.dispose();
 			return result;

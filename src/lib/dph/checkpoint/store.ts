@@ -17,6 +17,11 @@ const db = () => {
 	return store;
 };
 
+/**
+ * One record holding every file, written by one put in one readwrite transaction (idb-keyval's set): IndexedDB
+ * commits a transaction whole or not at all, so a tab closed or crashed mid-save leaves the previous checkpoint of
+ * that name, never some files of each. Keep it one record: splitting the files over keys or transactions breaks this.
+ */
 export async function saveCheckpoint(c: StoredCheckpoint): Promise<void> {
 	await set(c.name, c, db());
 }
