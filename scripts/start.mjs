@@ -24,7 +24,7 @@ if (!fresh || args.has('--rebuild')) {
 
 const { createWorkbenchServer, listen } = await import('../server/serve.mjs');
 const host = process.env.HOST ?? '127.0.0.1';
-const port = await listen(createWorkbenchServer(), Number(process.env.PORT ?? 4173), host);
+const port = await listen(createWorkbenchServer({ host }), Number(process.env.PORT ?? 4173), host);
 const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/`;
 console.log(`\n  DPH Workbench is running at \x1b[1m${url}\x1b[0m\n  Press Ctrl+C to stop.\n`);
 

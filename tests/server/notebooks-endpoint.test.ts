@@ -60,10 +60,11 @@ describe('notebook save endpoint', () => {
 		expect(readdirSync(join(dir, '..')).includes('x.html')).toBe(false);
 	});
 
-	it('answers 400 to an oversize body and to a body that is not a notebook', async () => {
+	it('answers 413 to an oversize body and 400 to a body that is not a notebook', async () => {
 		const big = await send('PUT', '/api/notebooks/big', `<notebook>${'x'.repeat(2 * 1024 * 1024 + 10)}</notebook>`);
-		expect(big.status).toBe(400);
-		expect(JSON.parse(big.text).error).toMatch(/limit is 2 MB/);
+		expect(big.status).toBe(413);
+		// Exact numbers: "2.0 MB; the limit is 2 MB" read as if the file were within the limit.
+		expect(JSON.parse(big.text).error).toMatch(/is 2097183 bytes; the limit is 2097152 bytes \(2 MiB\)/);
 		const notNb = await send('PUT', '/api/notebooks/page', '<html><body>hello</body></html>');
 		expect(notNb.status).toBe(400);
 		expect(JSON.parse(notNb.text).error).toMatch(/not a notebook/);
@@ -71,8 +72,11 @@ describe('notebook save endpoint', () => {
 		expect(readdirSync(dir)).not.toContain('page.html');
 	});
 
-	it('404s a missing notebook and 405s other methods', async () => {
+	it('404s a missing notebook and 405s other methods, POST included (writes are PUT only)', async () => {
 		expect((await send('GET', '/api/notebooks/missing')).status).toBe(404);
 		expect((await send('DELETE', '/api/notebooks/welcome')).status).toBe(405);
+		const post = await send('POST', '/api/notebooks/posted', valid);
+		expect(post.status).toBe(405);
+		expect(readdirSync(dir)).not.toContain('posted.html');
 	});
 });

@@ -9,6 +9,19 @@ export const RESERVED_SLUGS = ['open', 'new'];
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,79}$/;
 
+// Windows opens these as devices whatever the extension ("con.html" is the console), so a notebook named one of
+// them could never be saved or read there.
+const DEVICE_NAME = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/i;
+
+/**
+ * Whether `name` (with or without an extension, any case) is a Windows device name.
+ * @param {string} name
+ * @returns {boolean}
+ */
+export function isWindowsDeviceName(name) {
+	return DEVICE_NAME.test(name);
+}
+
 /**
  * Why `slug` is not a valid notebook name, or null when it is. Only lower-case letters, digits, `-` and `_`,
  * so no `/`, `..`, NUL, drive letters or absolute paths can ever reach the file system.
@@ -21,6 +34,8 @@ export function slugProblem(slug) {
 	if (slug.includes('/') || slug.includes('\\'))
 		return `"${slug}" contains a path separator; use a plain name like "my-notes"`;
 	if (slug.includes('..')) return `"${slug}" contains ".."; use a plain name like "my-notes"`;
+	if (isWindowsDeviceName(slug))
+		return `"${slug}" is a device name on Windows (con, nul, aux, prn, com1–9, lpt1–9); choose another name`;
 	if (!SLUG.test(slug)) {
 		return `"${slug}" is not a valid notebook name: use 1–80 lower-case letters, digits, "-" or "_", starting with a letter or digit`;
 	}
@@ -43,5 +58,5 @@ export function toSlug(text) {
 		.replace(/^-+|-+$/g, '')
 		.slice(0, 80);
 	const slug = s || 'untitled';
-	return RESERVED_SLUGS.includes(slug) ? `${slug}-notebook` : slug;
+	return RESERVED_SLUGS.includes(slug) || isWindowsDeviceName(slug) ? `${slug}-notebook` : slug;
 }
