@@ -1,6 +1,7 @@
 /**
  * Argument parsing and the error conventions every `dph` command shares:
- * usage errors → `dph: <message>` and exit 2; failures → `dph: <message>` and exit 1.
+ * usage errors → `dph: <message>` and exit 2; failures → `dph: <message>` and exit 1; an output folder in use by
+ * another process → exit 75 (EX_TEMPFAIL: try again later, which schedulers that retry on other codes will do).
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { BACKENDS, type BackendName, type InitOptions } from '../lib/dph/backend.ts';
@@ -8,6 +9,13 @@ import { BACKENDS, type BackendName, type InitOptions } from '../lib/dph/backend
 export class UsageError extends Error {
 	override name = 'UsageError';
 }
+
+/** The command cannot start now because another process holds what it would write (exit 75). */
+export class BusyError extends Error {
+	override name = 'BusyError';
+}
+
+export const EXIT_BUSY = 75;
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -79,6 +87,18 @@ export function num(args: ParsedArgs, key: string, fallback?: number): number | 
 	if (v === undefined) return fallback;
 	const n = Number(v);
 	if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${key} must be a number, got "${v}"`);
+	return n;
+}
+
+/** A whole number from an option, in [min, max], or a usage error naming the option and the range. */
+export function int(args: ParsedArgs, key: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+	const v = str(args, key);
+	if (v === undefined) return undefined;
+	const n = Number(v);
+	if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+		const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`;
+		throw new UsageError(`--${key} must be a whole number ${range}, got "${v}"`);
+	}
 	return n;
 }
 

@@ -2,7 +2,7 @@
  * `dph` — everything a page does, headless. Each subcommand lives in src/cli/commands/<name>.ts.
  */
 import { readFileSync } from 'node:fs';
-import { type CliCommand, type CliIO, formatHelp, parse, UsageError } from './args.ts';
+import { BusyError, type CliCommand, type CliIO, EXIT_BUSY, formatHelp, parse, UsageError } from './args.ts';
 import { backendCommand } from './commands/backend.ts';
 import { benchCommand } from './commands/bench.ts';
 import { inspectCommand } from './commands/inspect.ts';
@@ -45,7 +45,7 @@ export function topHelp(): string {
 		'  -v, --version    print the version',
 		'',
 		'Conventions: machine-readable output with --json on stdout; progress and messages on stderr;',
-		'exit 0 on success, 1 on failure, 2 on a usage error.',
+		'exit 0 on success, 1 on failure, 2 on a usage error, 75 when the output is in use (try again later).',
 	);
 	return `${lines.join('\n')}\n`;
 }
@@ -81,6 +81,10 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
 		if (e instanceof UsageError) {
 			io.stderr(`dph: ${e.message}\n`);
 			return 2;
+		}
+		if (e instanceof BusyError) {
+			io.stderr(`dph: ${e.message}\n`);
+			return EXIT_BUSY;
 		}
 		io.stderr(`dph: ${e instanceof Error ? e.message : String(e)}\n`);
 		return 1;

@@ -9,6 +9,7 @@ describe('dph CLI conventions', () => {
 		expect(await main(['--help'], io)).toBe(0);
 		expect(io.out).toMatch(/Usage: dph <command>/);
 		expect(io.out).toMatch(/backend/);
+		expect(io.out).toMatch(/2 on a usage error, 75 when the output is in use \(try again later\)/);
 		const io2 = capture();
 		expect(await main([], io2)).toBe(2);
 	});

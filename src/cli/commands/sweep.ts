@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { getTf, initBackend } from '../../lib/dph/backend.ts';
+import { type BackendName, getTf, initBackend } from '../../lib/dph/backend.ts';
 import { aggregate, formatTable, mergeResults, type TableFormat } from '../../lib/dph/sweep/aggregate.ts';
 import type { RunResult } from '../../lib/dph/sweep/results.ts';
 import { JsonlResultsStore, readResultsFile } from '../../lib/dph/sweep/results-node.ts';
@@ -8,6 +7,7 @@ import { runSweep } from '../../lib/dph/sweep/runner.ts';
 import { parseShard, resultsFileName, type Shard, ShardError, shardRuns } from '../../lib/dph/sweep/shard.ts';
 import { type ExpandedSweep, loadSweep, SweepSpecError } from '../../lib/dph/sweep/spec.ts';
 import {
+	BusyError,
 	backendArg,
 	type CliCommand,
 	type CliIO,
@@ -18,20 +18,14 @@ import {
 	str,
 	UsageError,
 } from '../args.ts';
+import { inlineJsonlPath, readJsonObject } from '../config-file.ts';
+import { acquireLock, LockBusyError, shownPath } from '../lock.ts';
 import { bar, seconds } from '../progress.ts';
 
 function readSpec(file: string): ExpandedSweep {
-	let text: string;
-	try {
-		text = readFileSync(file, 'utf8');
-	} catch (e) {
-		throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
-	}
-	let raw: unknown;
-	try {
-		raw = JSON.parse(text);
-	} catch (e) {
-		throw new UsageError(`${file} is not valid JSON: ${(e as Error).message}`);
+	const raw = readJsonObject(file, 'sweep spec');
+	if (typeof raw.base === 'object' && raw.base !== null && !Array.isArray(raw.base)) {
+		raw.base = inlineJsonlPath(raw.base as Record<string, unknown>, file, 'base.');
 	}
 	try {
 		return loadSweep(raw, {
@@ -92,6 +86,38 @@ async function runCommand(file: string, args: ParsedArgs, io: CliIO): Promise<nu
 	const out = resolve(str(args, 'out') ?? join('runs', `sweep-${sweep.spec.name}`));
 	const path = join(out, resultsFileName(shard));
 	const log = (s: string) => io.stderr(s);
+	// One lock per results file: shards of one sweep write their own files and run side by side, two processes of
+	// the same shard (or two unsharded runs) on one --out would both run every run.
+	let lock: ReturnType<typeof acquireLock>;
+	try {
+		lock = acquireLock(`${path}.lock`, {
+			what: shownPath(path),
+			command: `dph sweep${shard ? ` --shard ${shard.index}/${shard.count}` : ''}`,
+		});
+	} catch (e) {
+		if (e instanceof LockBusyError) throw new BusyError(e.message);
+		throw e;
+	}
+	if (lock.tookOver) log(`note: ${lock.tookOver}\n`);
+	try {
+		return await runLocked({ sweep, queue, shard, path, format, digits, backend }, io);
+	} finally {
+		lock.release();
+	}
+}
+
+interface SweepJob {
+	sweep: ExpandedSweep;
+	queue: ExpandedSweep['runs'];
+	shard: Shard | null;
+	path: string;
+	format: TableFormat;
+	digits: number;
+	backend: BackendName | undefined;
+}
+
+async function runLocked({ sweep, queue, shard, path, format, digits, backend }: SweepJob, io: CliIO): Promise<number> {
+	const log = (s: string) => io.stderr(s);
 	const store = new JsonlResultsStore(path, (w) => log(`warning: ${w}\n`));
 	const report = await initBackend(headlessBackend(backend));
 	const tf = await getTf();
@@ -103,13 +129,15 @@ async function runCommand(file: string, args: ParsedArgs, io: CliIO): Promise<nu
 			`${sweep.runs[0]?.config.steps} steps each · ${report.label} · results in ${path}\n`,
 	);
 
-	// Ctrl-C abandons the run in progress and keeps the finished ones: rerunning the command resumes.
+	// Ctrl-C (or a scheduler's SIGTERM) abandons the run in progress and keeps the finished ones: rerunning the
+	// command resumes. Stopping this way, not by dying, lets the lock be released on the way out.
 	const ctl = new AbortController();
-	const onSigint = () => {
-		log('\nstopping: the run in progress is abandoned, finished runs are kept\n');
+	const onSigint = (signal: NodeJS.Signals) => {
+		log(`\nstopping (${signal}): the run in progress is abandoned, finished runs are kept\n`);
 		ctl.abort();
 	};
 	process.once('SIGINT', onSigint);
+	process.once('SIGTERM', onSigint);
 	let outcome: Awaited<ReturnType<typeof runSweep>>;
 	let barShown = false;
 	try {
@@ -134,6 +162,7 @@ async function runCommand(file: string, args: ParsedArgs, io: CliIO): Promise<nu
 		});
 	} finally {
 		process.removeListener('SIGINT', onSigint);
+		process.removeListener('SIGTERM', onSigint);
 		if (barShown) log('\n');
 	}
 	if (outcome.skipped) log(`resumed: ${outcome.skipped} finished runs were already in ${path}\n`);

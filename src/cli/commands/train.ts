@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { getTf, initBackend } from '../../lib/dph/backend.ts';
 import {
@@ -6,9 +5,11 @@ import {
 	resolveTrainConfig,
 	TRAIN_PRESETS,
 	type TrainConfig,
+	withScaledWarmup,
 } from '../../lib/dph/train/config.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
-import { backendArg, type CliCommand, headlessBackend, num, str, UsageError } from '../args.ts';
+import { backendArg, type CliCommand, headlessBackend, int, str, UsageError } from '../args.ts';
+import { readTrainConfigFile } from '../config-file.ts';
 import { checkOutFolder, runTraining } from '../train-run.ts';
 
 export const trainCommand: CliCommand = {
@@ -16,13 +17,15 @@ export const trainCommand: CliCommand = {
 	summary: 'train a small DPH model (LSWT + pooler + reward head, joint cDPO + DPH) and write a checkpoint folder',
 	usage:
 		'dph train [config.json] [--preset sepdph-demo|condph-demo] [--steps N] [--backend webgpu|wasm|cpu] [--seed S] [--out DIR] [--json]',
-	help: `Trains on the built-in synthetic task (or the JSONL named in the config) and writes a Hugging Face–layout
-folder (config.json, model.safetensors, tokenizer.json, tokenizer_config.json) plus metrics.jsonl.
+	help: `Trains on a built-in synthetic task, or on your own pairs (data.task "jsonl" and data.jsonlPath, a JSONL
+file relative to the config file's folder), and writes a Hugging Face–layout folder (config.json,
+model.safetensors, tokenizer.json, tokenizer_config.json) plus metrics.jsonl.
 Progress goes to stderr; the last line on stdout is one JSON object with validation metrics.
 Options:
-  config.json       training options (see docs/TRAINING.md); merged over the preset
+  config.json       training options (see docs/TRAINING.md), merged over the preset, e.g.
+                    {"steps": 300, "data": {"task": "jsonl", "jsonlPath": "pairs.jsonl"}}
   --preset NAME     sepdph-demo (default) or condph-demo
-  --steps N         optimizer steps
+  --steps N         optimizer steps; without optim.warmupSteps the warm-up is min(20, N/10)
   --backend NAME    webgpu, wasm or cpu (default: a GPU if WebGPU has one, else wasm; a software
                     WebGPU adapter such as SwiftShader is slower than wasm and is passed over)
   --seed S          random seed (data, initialisation, dropout)
@@ -42,35 +45,17 @@ Options:
 		if (!makePreset)
 			throw new UsageError(`--preset must be one of ${Object.keys(TRAIN_PRESETS).join(', ')}, got "${presetName}"`);
 		const backend = backendArg(args);
-		let raw: Record<string, unknown> = {};
 		const file = args.positionals[0];
-		if (file) {
-			let text: string;
-			try {
-				text = readFileSync(file, 'utf8');
-			} catch (e) {
-				throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
-			}
-			try {
-				raw = JSON.parse(text) as Record<string, unknown>;
-			} catch (e) {
-				throw new UsageError(`${file} is not valid JSON: ${(e as Error).message}`);
-			}
-		}
-		const steps = num(args, 'steps');
-		const seed = num(args, 'seed');
-		if (steps !== undefined) {
-			raw.steps = steps;
-			// A short run keeps a proportionate warm-up unless the config sets one.
-			const optim = (raw.optim ?? {}) as Record<string, unknown>;
-			if (optim.warmupSteps === undefined) {
-				raw.optim = { ...optim, warmupSteps: Math.min(DEFAULT_TRAIN_CONFIG.optim.warmupSteps, Math.floor(steps / 10)) };
-			}
-		}
+		const raw: Record<string, unknown> = file ? readTrainConfigFile(file) : {};
+		// The flags are checked on their own first, so a bad --steps is not blamed on a field derived from it.
+		const steps = int(args, 'steps', 1);
+		const seed = int(args, 'seed', 0, 2 ** 32 - 1);
+		if (steps !== undefined) raw.steps = steps;
 		if (seed !== undefined) raw.seed = seed;
 		let cfg: TrainConfig;
 		try {
-			cfg = resolveTrainConfig(raw, makePreset(DEFAULT_TRAIN_CONFIG));
+			const preset = makePreset(DEFAULT_TRAIN_CONFIG);
+			cfg = resolveTrainConfig(withScaledWarmup(raw, preset), preset);
 		} catch (e) {
 			throw new UsageError(`${file ?? 'config'}: ${(e as Error).message}`);
 		}

@@ -11,15 +11,18 @@
  * both must stay stable: the order of keys in the JSON file does not matter, the order of values does.
  *
  * Every run's full TrainConfig goes through resolveTrainConfig here, so a bad combination is reported before
- * anything runs.
+ * anything runs. A base that sets steps but no warm-up gets the warm-up `dph train --steps` would give it
+ * (withScaledWarmup).
  */
 import { POOLERS, type PoolerName } from '../model/config';
 import {
 	DEFAULT_TRAIN_CONFIG,
 	resolveTrainConfig,
+	showValue,
 	TRAIN_PRESETS,
 	type TrainConfig,
 	TrainConfigError,
+	withScaledWarmup,
 } from '../train/config';
 
 /** Grid axes in run order; seed last so it varies fastest. */
@@ -169,6 +172,10 @@ export function runId(params: RunParams): string {
 
 const fieldOf = (e: unknown) => (e instanceof TrainConfigError ? e.field : '');
 
+/** A run's config from its raw (partial) config, with the warm-up scaled to its steps as `dph train` does. */
+const resolveRun = (raw: Obj, presetBase: TrainConfig) =>
+	resolveTrainConfig(withScaledWarmup(raw, presetBase), presetBase);
+
 /** Validate a raw sweep spec (parsed JSON). Errors name the field path and list what is allowed. */
 export function parseSweepSpec(raw: unknown, opts: { defaultName?: string } = {}): SweepSpec {
 	if (!isObj(raw)) throw new SweepSpecError('the sweep spec must be a JSON object', '(root)');
@@ -199,7 +206,7 @@ export function parseSweepSpec(raw: unknown, opts: { defaultName?: string } = {}
 	const presetBase = TRAIN_PRESETS[preset as SweepPreset](DEFAULT_TRAIN_CONFIG);
 	// The base alone must be a valid config before its axes are varied.
 	try {
-		resolveTrainConfig(base, presetBase);
+		resolveRun(base, presetBase);
 	} catch (e) {
 		const f = fieldOf(e);
 		throw new SweepSpecError(`base.${(e as Error).message}`, f ? `base.${f}` : 'base');
@@ -230,16 +237,16 @@ export function parseSweepSpec(raw: unknown, opts: { defaultName?: string } = {}
 			const choices = STRING_AXES[a];
 			if (choices) {
 				if (typeof v !== 'string' || !choices.includes(v)) {
-					throw new SweepSpecError(`${at} = ${JSON.stringify(v)} is invalid: valid ${choices.join(', ')}`, at);
+					throw new SweepSpecError(`${at} = ${showValue(v)} is invalid: valid ${choices.join(', ')}`, at);
 				}
 			} else if (typeof v !== 'number' || !Number.isFinite(v)) {
-				throw new SweepSpecError(`${at} = ${JSON.stringify(v)} is invalid: must be a number`, at);
+				throw new SweepSpecError(`${at} = ${showValue(v)} is invalid: must be a number`, at);
 			}
-			if (seen.has(String(v))) throw new SweepSpecError(`${at} = ${JSON.stringify(v)} is listed twice`, at);
+			if (seen.has(String(v))) throw new SweepSpecError(`${at} = ${showValue(v)} is listed twice`, at);
 			seen.add(String(v));
 			// The value alone over the base: reuses the training config's ranges, reported at the grid's path.
 			try {
-				resolveTrainConfig(withAxis(base, a, v as ParamValue), presetBase);
+				resolveRun(withAxis(base, a, v as ParamValue), presetBase);
 			} catch (e) {
 				const f = fieldOf(e);
 				const msg = (e as Error).message;
@@ -247,7 +254,7 @@ export function parseSweepSpec(raw: unknown, opts: { defaultName?: string } = {}
 				throw new SweepSpecError(
 					f === where && msg.startsWith(`${f} = `)
 						? `${at}${msg.slice(f.length).replace(' is invalid:', ' is out of range:')} (${where})`
-						: `${at} = ${JSON.stringify(v)}: ${msg}`,
+						: `${at} = ${showValue(v)}: ${msg}`,
 					at,
 				);
 			}
@@ -282,7 +289,7 @@ export function expandSweep(spec: SweepSpec): ExpandedSweep {
 		const id = runId(params);
 		let config: TrainConfig;
 		try {
-			config = resolveTrainConfig(raw, presetBase);
+			config = resolveRun(raw, presetBase);
 		} catch (e) {
 			throw new SweepSpecError(`run ${index} (${id}): ${(e as Error).message}`, fieldOf(e) || 'grid');
 		}

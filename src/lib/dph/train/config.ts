@@ -90,11 +90,36 @@ export class TrainConfigError extends Error {
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/** A value as a message shows it: JSON, except that non-finite numbers (which JSON prints as null) keep their name. */
+export function showValue(v: unknown): string {
+	return typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
+}
+
+/**
+ * The warm-up of a config that sets `steps` but not `optim.warmupSteps`: the base's, cut to a tenth of the run,
+ * so a short run (`dph train --steps 10`, a sweep's `base.steps: 5`) keeps a proportionate warm-up instead of
+ * failing on the preset's 20. Every place that takes steps from a user goes through this one rule.
+ * Returns `raw` untouched when there is nothing to scale (or something invalid that validation will report).
+ */
+export function withScaledWarmup(raw: Obj, base: TrainConfig = DEFAULT_TRAIN_CONFIG): Obj {
+	const { steps, optim } = raw;
+	if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1) return raw;
+	if (optim !== undefined && (!isObj(optim) || optim.warmupSteps !== undefined)) return raw;
+	const warmupSteps = Math.min(base.optim.warmupSteps, Math.floor(steps / 10));
+	return { ...raw, optim: { ...(optim ?? {}), warmupSteps } };
+}
+
 /** Deep-merge `raw` over the defaults, rejecting unknown fields (a typo would otherwise be silently ignored). */
 function merge(base: Obj, raw: Obj, path: string): Obj {
 	const out: Obj = { ...base };
 	for (const [k, v] of Object.entries(raw)) {
 		const field = path ? `${path}.${k}` : k;
+		if (path === 'data' && k === 'jsonlPath') {
+			throw new TrainConfigError(
+				'data.jsonlPath names a file, which only the dph CLI reads (relative to the config file); here give the JSONL text itself as data.jsonl',
+				field,
+			);
+		}
 		if (!(k in base) && !(path === 'data' && k === 'jsonl')) {
 			throw new TrainConfigError(`${field} is not a training option (known: ${Object.keys(base).join(', ')})`, field);
 		}
@@ -108,14 +133,14 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 	const c = merge(base as unknown as Obj, raw, '') as unknown as TrainConfig;
 	const num = (field: string, v: unknown, ok: (n: number) => boolean, range: string) => {
 		if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
-			throw new TrainConfigError(`${field} = ${JSON.stringify(v)} is invalid: valid ${range}`, field);
+			throw new TrainConfigError(`${field} = ${showValue(v)} is invalid: valid ${range}`, field);
 		}
 	};
 	const int = (field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) =>
 		num(field, v, (n) => Number.isInteger(n) && n >= min && n <= max, `a whole number in [${min}, ${max}]`);
 	const oneOf = <T extends string>(field: string, v: unknown, list: readonly T[]) => {
 		if (!list.includes(v as T))
-			throw new TrainConfigError(`${field} = ${JSON.stringify(v)} is invalid: valid ${list.join(', ')}`, field);
+			throw new TrainConfigError(`${field} = ${showValue(v)} is invalid: valid ${list.join(', ')}`, field);
 	};
 	oneOf('model.preset', c.model.preset, ['nano', 'tiny']);
 	oneOf('model.pooler', c.model.pooler, POOLERS);
@@ -124,6 +149,13 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 	oneOf('data.task', c.data.task, ['echo', 'arithmetic', 'multiple-choice', 'copy', 'parity', 'jsonl']);
 	if (c.data.task === 'jsonl' && typeof c.data.jsonl !== 'string') {
 		throw new TrainConfigError('data.jsonl must hold the JSONL text when data.task is "jsonl"', 'data.jsonl');
+	}
+	// Text given for another task would be silently ignored: the run would train on synthetic data instead.
+	if (c.data.task !== 'jsonl' && c.data.jsonl !== undefined) {
+		throw new TrainConfigError(
+			`data.jsonl is given but data.task is ${showValue(c.data.task)}, which does not read it; set data.task to "jsonl" to train on the JSONL, or leave data.jsonl out`,
+			'data.jsonl',
+		);
 	}
 	int('data.trainPairs', c.data.trainPairs, 1);
 	int('data.validationPairs', c.data.validationPairs, 1);
@@ -137,6 +169,7 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 	num('objective.dpoWeight', c.objective.dpoWeight, (n) => n >= 0, 'dpoWeight ≥ 0');
 	num('objective.dphWeight', c.objective.dphWeight, (n) => n >= 0, 'dphWeight ≥ 0');
 	num('optim.lr', c.optim.lr, (n) => n > 0 && n < 1, '0 < lr < 1');
+	int('steps', c.steps, 1);
 	int('optim.warmupSteps', c.optim.warmupSteps, 0);
 	num('optim.minLrRatio', c.optim.minLrRatio, (n) => n >= 0 && n <= 1, '0 ≤ minLrRatio ≤ 1');
 	num('optim.beta1', c.optim.beta1, (n) => n >= 0 && n < 1, '0 ≤ beta1 < 1');
@@ -146,14 +179,13 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 	num('optim.dphWeightDecay', c.optim.dphWeightDecay, (n) => n >= 0, 'dphWeightDecay ≥ 0');
 	num('optim.maxGradNorm', c.optim.maxGradNorm, (n) => n >= 0, 'maxGradNorm ≥ 0 (0 disables clipping)');
 	oneOf('trainable', c.trainable, ['all', 'heads']);
-	int('steps', c.steps, 1);
 	int('batchSize', c.batchSize, 1, 4096);
 	int('accumulate', c.accumulate, 1, 1024);
 	int('evalEvery', c.evalEvery, 1);
 	int('seed', c.seed, 0, 2 ** 32 - 1);
 	if (c.optim.warmupSteps >= c.steps) {
 		throw new TrainConfigError(
-			`optim.warmupSteps (${c.optim.warmupSteps}) must be less than steps (${c.steps})`,
+			`optim.warmupSteps (${c.optim.warmupSteps}) must be less than steps (${c.steps}); lower it, or leave it out and set steps to get a warm-up of a tenth of the run`,
 			'optim.warmupSteps',
 		);
 	}

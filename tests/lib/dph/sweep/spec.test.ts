@@ -8,7 +8,7 @@ import {
 	parseSweepSpec,
 	SweepSpecError,
 } from '../../../../src/lib/dph/sweep/spec';
-import { DEFAULT_TRAIN_CONFIG } from '../../../../src/lib/dph/train/config';
+import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, withScaledWarmup } from '../../../../src/lib/dph/train/config';
 
 /** The error a spec raises (fails the test if it raises none). */
 function specError(raw: unknown): SweepSpecError {
@@ -118,11 +118,24 @@ describe('sweep spec validation names the field', () => {
 	});
 
 	it('checks cross-field rules of the base (warm-up shorter than the run) before any run', () => {
-		const e = specError({ base: { steps: 10 }, grid: { seed: [1] } });
+		const e = specError({ base: { steps: 10, optim: { warmupSteps: 20 } }, grid: { seed: [1] } });
 		expect(e.field).toBe('base.optim.warmupSteps');
-		expect(e.message).toBe('base.optim.warmupSteps (20) must be less than steps (10)');
+		expect(e.message).toMatch(/^base\.optim\.warmupSteps \(20\) must be less than steps \(10\); lower it/);
 		const ok = loadSweep({ base: { steps: 10, optim: { warmupSteps: 2 } }, grid: { seed: [1] } });
 		expect(ok.runs[0].config.steps).toBe(10);
+	});
+
+	it('a base with steps under the preset warm-up and no warm-up of its own gets the one dph train --steps gives', () => {
+		for (const steps of [2, 10, 19, 150, 400]) {
+			const s = loadSweep({ base: { steps, optim: { lr: 0.01 } }, grid: { seed: [1, 2] } });
+			const train = resolveTrainConfig(withScaledWarmup({ steps }));
+			expect(s.runs.map((r) => r.config.optim.warmupSteps)).toEqual([train.optim.warmupSteps, train.optim.warmupSteps]);
+			expect(train.optim.warmupSteps).toBe(Math.min(20, Math.floor(steps / 10)));
+			expect(s.runs[0].config.optim.lr).toBe(0.01);
+		}
+		// A base without steps keeps the preset's warm-up and its hash, as before.
+		const plain = loadSweep({ grid: { seed: [1] } });
+		expect(plain.runs[0].config.optim.warmupSteps).toBe(20);
 	});
 });
 
