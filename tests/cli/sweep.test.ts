@@ -153,6 +153,7 @@ describe('dph sweep', () => {
 		expect(io.out).toMatch(/dph sweep <sweep\.json>/);
 		expect(io.out).toMatch(/dph sweep merge <results\.jsonl…> \[--spec sweep\.json\]/);
 		expect(io.out).toMatch(/--shard K\/N/);
+		expect(io.out).toMatch(/a second process on the same file exits 75 naming the holder/);
 		const top = capture();
 		await main(['--help'], top);
 		expect(top.out).toMatch(/\n {2}sweep /);

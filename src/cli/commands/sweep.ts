@@ -251,9 +251,12 @@ export const sweepCommand: CliCommand = {
 		'dph sweep <sweep.json> [--out DIR] [--shard K/N] [--backend webgpu|wasm|cpu] [--json|--csv]\n       dph sweep merge <results.jsonl…> [--spec sweep.json] [--json|--csv]',
 	help: `Runs every run of the spec (a base training config and grid axes, see docs/SWEEPS.md) one after the other,
 appending each finished run to DIR/results.jsonl (DIR/results-K-of-N.jsonl with --shard). Running the same
-command again resumes: finished runs are skipped. Ctrl-C abandons only the run in progress.
+command again resumes: finished runs are skipped. Ctrl-C (or SIGTERM) abandons only the run in progress.
 Progress goes to stderr (a bar on a terminal, one line per finished run otherwise); the table of mean ± sd over
 seeds goes to stdout. Exit 1 if a run failed (the table is still printed).
+One process per results file: DIR/results.jsonl.lock names the process writing it. Shards of one sweep run side
+by side; a second process on the same file exits 75 naming the holder (a lock left by a dead process is taken
+over with a note).
 
 Options:
   --out DIR        where results go (default runs/sweep-<name>)
