@@ -4,7 +4,8 @@
  */
 import type { Cell } from '@observablehq/notebook-kit';
 
-export type CellStatus = 'idle' | 'pending' | 'fulfilled' | 'error' | 'upstream-error' | 'waiting' | 'stale';
+/** `unrun`: held back (safe mode, or a restored draft never run) until the user runs it. */
+export type CellStatus = 'idle' | 'pending' | 'fulfilled' | 'error' | 'upstream-error' | 'waiting' | 'stale' | 'unrun';
 
 export interface CellInfo {
 	status: CellStatus;

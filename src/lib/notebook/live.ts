@@ -1,12 +1,15 @@
 /**
  * LiveNotebook: runs notebook cells on Observable's runtime, via Notebook Kit's transpiler and define().
  * Adds what the workbench needs on top: errors marked as "upstream" on dependents, manual cells that run only on
- * request, re-running a cell, and hooks for views (URL state). Pure orchestration; the UI lives in Svelte.
+ * request, cells held back unrun (safe mode, restored drafts), a time guard in every loop, re-running a cell, and
+ * hooks for views (URL state). Pure orchestration; the UI lives in Svelte.
  */
 import { type Cell, transpile } from '@observablehq/notebook-kit';
 import { type DefineState, type Definition, NotebookRuntime, observe } from '@observablehq/notebook-kit/runtime';
 import { type CellInfo, isManual } from './cells';
 import { importForCell } from './library';
+import { makeLoopGuard } from './loop-guard';
+import { guardLoops } from './loop-transform';
 
 export { type CellInfo, type CellStatus, isManual, setManual } from './cells';
 
@@ -17,13 +20,18 @@ export interface LiveOptions {
 	onView?: (id: number, name: string, element: HTMLElement & { value: unknown }) => void;
 }
 
-/** Thrown in place of running a manual cell whose inputs changed; never shown as an error. */
+export interface DefineOptions {
+	/** Show the cell but do not run it until run() is called: safe mode, or a restored draft never run. */
+	hold?: boolean;
+}
+
+/** Thrown in place of running a manual cell whose inputs changed, or a held cell; never shown as an error. */
 class ManualNotRun extends Error {
 	constructor(
 		readonly cellId: number,
 		readonly hasRun: boolean,
 	) {
-		super(`cell ${cellId} is manual: press Run`);
+		super(`cell ${cellId} is not run: press Run`);
 		this.name = 'ManualNotRun';
 	}
 }
@@ -33,16 +41,22 @@ interface Entry {
 	state: DefineState;
 	info: CellInfo;
 	allowRun: boolean;
+	held: boolean;
 }
 
 // Transpiled bodies call import(); route those through the bundle so notebooks work offline.
 (globalThis as { __dphImport?: typeof importForCell }).__dphImport = importForCell;
 
+const loopGuard = makeLoopGuard();
+
 function compile(cell: Cell, id: number): Omit<Definition, 'body'> & { body: (...a: unknown[]) => unknown } {
 	const t = transpile(cell);
-	const source = t.body.replace(/\bimport\(/g, '__dphImport(');
+	// A runaway loop throws in its cell instead of freezing the tab. If acorn cannot parse the transpiled body the
+	// cell is a syntax error, not unguarded code.
+	const guarded = guardLoops(t.body, id, cell.value);
+	const source = guarded.code.replace(/\bimport\(/g, '__dphImport(');
 	// Evaluating user code is the point of a notebook. new Function gives the body global scope only, not ours.
-	const body = new Function(`return (${source});`)() as (...a: unknown[]) => unknown;
+	const body = new Function(guarded.factory, `return (${source});`)(loopGuard) as (...a: unknown[]) => unknown;
 	return { id, ...t, body };
 }
 
@@ -59,16 +73,23 @@ export class LiveNotebook {
 	}
 
 	private setInfo(e: Entry, info: Partial<CellInfo>) {
+		// A redefined cell's old variables still report once the runtime gets to them (after a long first run of
+		// the new one, say): they must not overwrite the new definition's status or output.
+		if (this.entries.get(e.cell.id) !== e) return;
 		e.info = { ...e.info, ...info };
-		if (info.status !== 'error' && info.status !== 'upstream-error') {
-			e.info.error = undefined;
-			e.info.upstream = undefined;
-		}
+		if (info.status !== 'error' && info.status !== 'upstream-error') e.info.error = undefined;
+		// Waiting and stale cells keep the cell they wait on, so the UI can name it.
+		if (!['error', 'upstream-error', 'waiting', 'stale'].includes(e.info.status)) e.info.upstream = undefined;
 		this.opts.onStatus?.(e.cell.id, e.info);
 	}
 
+	/** True once every defined cell has finished its first computation (or is held, waiting, or failed). */
+	settled(): boolean {
+		return [...this.entries.values()].every((e) => e.info.status !== 'pending');
+	}
+
 	/** Define (or redefine) a cell, rendering into `root`. */
-	define(cell: Cell, root: HTMLDivElement): void {
+	define(cell: Cell, root: HTMLDivElement, opts: DefineOptions = {}): void {
 		const old = this.entries.get(cell.id);
 		if (old) this.undefine(cell.id);
 		const state: DefineState = { root, expanded: [], variables: [] };
@@ -77,6 +98,7 @@ export class LiveNotebook {
 			state,
 			info: { status: 'pending', outputs: [] },
 			allowRun: old?.allowRun ?? false,
+			held: opts.hold ?? false,
 		};
 		this.entries.set(cell.id, entry);
 		root.replaceChildren();
@@ -100,6 +122,7 @@ export class LiveNotebook {
 		const self = this;
 		let hasRun = old?.info.status === 'fulfilled' || old?.info.status === 'stale';
 		const body = function (this: unknown, ...args: unknown[]) {
+			if (entry.held) throw new ManualNotRun(id, false);
 			if (manual) {
 				// Not a pending promise: the runtime chains each computation on the previous one, so a promise that
 				// never settles would block this cell and its dependents for good. A marker rejection does not.
@@ -114,20 +137,28 @@ export class LiveNotebook {
 			return {
 				...base,
 				pending() {
+					if (self.entries.get(id) !== entry) return;
 					base.pending.call(this);
 					self.setInfo(entry, { status: 'pending' });
 				},
 				fulfilled(value: unknown) {
+					if (self.entries.get(id) !== entry) return;
 					base.fulfilled.call(this, value);
 					self.setInfo(entry, { status: 'fulfilled' });
 					if (d.inputs?.includes('view') || d.autoview) self.findView(entry);
 				},
 				rejected(error: unknown) {
+					if (self.entries.get(id) !== entry) return;
+					if (entry.held) {
+						// Held cells show their code, not an output, whatever their inputs did.
+						self.setInfo(entry, { status: 'unrun' });
+						return;
+					}
 					const origin = self.originOf(error, id);
 					const waitingOn = origin === id ? entry : self.entries.get(origin);
 					if (
 						error instanceof ManualNotRun ||
-						(origin !== id && ['waiting', 'stale'].includes(waitingOn?.info.status ?? ''))
+						(origin !== id && ['waiting', 'stale', 'unrun'].includes(waitingOn?.info.status ?? ''))
 					) {
 						// Keep the last output on screen (marked stale), like marimo; nothing failed.
 						const stale = error instanceof ManualNotRun ? error.hasRun : s.root.childNodes.length > 0;

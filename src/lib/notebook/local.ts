@@ -4,6 +4,7 @@
  */
 import { notebooks } from './catalog';
 import { newNotebook, parseNotebook, serializeNotebook } from './format';
+import { openingLedger } from './ledger';
 import { toSlug } from './slug.js';
 import { listStored, saveStored } from './store';
 
@@ -19,7 +20,9 @@ export async function uniqueLocalSlug(base: string): Promise<string> {
 export async function createLocalNotebook(): Promise<string> {
 	const nb = newNotebook();
 	const slug = await uniqueLocalSlug('untitled');
-	await saveStored({ slug, source: serializeNotebook(nb), savedAt: Date.now(), origin: 'new', title: nb.title });
+	const source = serializeNotebook(nb);
+	const ran = openingLedger(nb.cells).keep(nb.cells);
+	await saveStored({ slug, source, savedAt: Date.now(), origin: 'new', title: nb.title, ran });
 	return slug;
 }
 
@@ -28,7 +31,9 @@ export async function importLocalNotebook(file: File): Promise<string> {
 	const source = await file.text();
 	const nb = parseNotebook(source, file.name);
 	const slug = await uniqueLocalSlug(toSlug(file.name));
-	await saveStored({ slug, source, savedAt: Date.now(), origin: 'import', title: nb.title });
+	// The imported file is the notebook's file: its cells run on open, as a shipped notebook's do.
+	const ran = openingLedger(nb.cells).keep(nb.cells);
+	await saveStored({ slug, source, savedAt: Date.now(), origin: 'import', title: nb.title, ran });
 	return slug;
 }
 

@@ -13,6 +13,12 @@ export interface StoredNotebook {
 	/** Where it came from: a shipped file, an import, or "New notebook". */
 	origin: 'file' | 'import' | 'new';
 	title: string;
+	/**
+	 * Ledger keys (ledger.ts) of the cells the user has run. On the next open only these, and the cells of the
+	 * shipped file, run by themselves; other cells stay unrun. Absent in records written before the ledger: then
+	 * nothing but the file's cells runs.
+	 */
+	ran?: string[];
 }
 
 let store: UseStore | null = null;
