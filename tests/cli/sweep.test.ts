@@ -279,5 +279,12 @@ describe('dph sweep: one process per results file', () => {
 		);
 		expect(again.err).toMatch(/resumed: 4 finished runs/);
 		expect(existsSync(lock)).toBe(false);
+
+		// An error part-way (here: the spec changed since the stored runs) releases the lock too.
+		writeFileSync(file, JSON.stringify({ ...spec, base: { ...spec.base, batchSize: 3 } }));
+		const failed = capture();
+		expect(await main(['sweep', file, '--out', out, '--backend', 'cpu'], failed)).toBe(1);
+		expect(failed.err).toMatch(/trained with a different configuration/);
+		expect(existsSync(lock)).toBe(false);
 	}, 300_000);
 });
