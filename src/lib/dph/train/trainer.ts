@@ -29,7 +29,7 @@ import { countParameters, disposeParams, initParams, type Params } from '../mode
 import { deriveSeed } from '../random';
 import type { TrainConfig } from './config';
 import { type BatchTensors, objective, referenceLogProbs } from './objective';
-import { clipByGlobalNorm, LaProp, lrSchedule, paramGroups } from './optim';
+import { clipByGlobalNorm, globalNorm, LaProp, lrSchedule, paramGroups } from './optim';
 import { type PairMetrics, PairTally } from './tally';
 
 export type { PairMetrics };
@@ -301,14 +301,15 @@ export class DPHTrainer {
 	}
 
 	/**
-	 * One reduction over the trainable variables (the only ones an update changes): the squared global norm, which is
-	 * not finite when a weight is NaN or ±Inf or the norm overflows float32 (above ~1.8e19), like the gradient norm.
+	 * One reduction over the trainable variables (the only ones an update changes): their global norm, which is not
+	 * finite when a weight is NaN or ±Inf or the sum of squares overflows float32 (norm above ~1.8e19), like the
+	 * gradient norm.
 	 */
 	private async weightsFinite(): Promise<boolean> {
-		const tf = this.tf;
-		const sq = tf.tidy(() => tf.addN(this.trainVars.map((v) => tf.sum(tf.square(v)))));
-		const [v] = await sq.data();
-		sq.dispose();
+		// globalNorm, not addN over the variables: tfjs-webgpu's addN binds a storage buffer per input, over the limit.
+		const norm = globalNorm(this.tf, new Map(this.trainVars.map((v) => [v, v])));
+		const [v] = await norm.data();
+		norm.dispose();
 		return Number.isFinite(v);
 	}
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getTf, initBackend } from '../../../../src/lib/dph/backend';
 import { resolveTrainConfig } from '../../../../src/lib/dph/train/config';
-import { DPHTrainer } from '../../../../src/lib/dph/train/trainer';
+import { DPHTrainer, TrainingDivergedError } from '../../../../src/lib/dph/train/trainer';
 
 // Real WebGPU (Dawn on SwiftShader): catches kernels that exceed GPU limits, which the CPU backends never hit
 // (tfjs-webgpu's addN binds one storage buffer per input; a model has more parameters than the limit of 8).
@@ -29,5 +29,28 @@ describe('DPH training on the real webgpu backend in Node', () => {
 			expect(m.gradNorm).toBeGreaterThan(0);
 		}
 		t.dispose();
+	}, 180_000);
+
+	it('catches weights an update made astronomically large (the weight-norm check runs on the GPU, not only on cpu)', async () => {
+		await initBackend({ prefer: 'webgpu' });
+		const tf = await getTf();
+		const before = tf.memory().numTensors;
+		const t = new DPHTrainer(
+			tf,
+			resolveTrainConfig({
+				steps: 5,
+				batchSize: 2,
+				data: { trainPairs: 16, validationPairs: 4 },
+				optim: { warmupSteps: 1, weightDecay: 1e30, decayInit: false, dphWeightDecay: 1e30 },
+			}),
+		);
+		const err = (await t.step().catch((e: unknown) => e)) as TrainingDivergedError;
+		expect(err).toBeInstanceOf(TrainingDivergedError);
+		expect([err.step, err.quantity, err.rolledBackTo]).toEqual([1, 'the weight norm after the update', 0]);
+		const w = t.params['reward_heads.reward.weight'].dataSync();
+		expect(Math.max(...Array.from(w, Math.abs))).toBeLessThan(10);
+		t.dispose();
+		// The optimizer's moments and the rollback's tensors are all released.
+		expect(tf.memory().numTensors).toBe(before);
 	}, 180_000);
 });
