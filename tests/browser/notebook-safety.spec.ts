@@ -120,7 +120,7 @@ test('an open that never finished is offered safe mode: no code runs, cells run 
 
 test('?safe opens shipped and local notebooks with no code run, linked from the home page', async ({ page }) => {
 	await page.goto('/');
-	await page.getByRole('link', { name: 'Open Welcome to DPH Workbench in safe mode' }).click();
+	await page.getByRole('link', { name: 'Open welcome in safe mode' }).click();
 	await expect(page).toHaveURL(/\/notebooks\/welcome\?safe$/);
 	await expect(page.getByTestId('safe-mode-banner')).toContainText('Safe mode: no code was run');
 	await expect(page.getByTestId('safe-mode-banner')).not.toContainText('did not finish loading');
@@ -131,7 +131,7 @@ test('?safe opens shipped and local notebooks with no code run, linked from the 
 	await page.getByRole('button', { name: 'New notebook' }).click();
 	await expect(page).toHaveURL(/\/notebooks\/open\?slug=untitled/);
 	await page.goto('/');
-	await page.getByRole('link', { name: 'Open Untitled notebook in safe mode' }).click();
+	await page.getByRole('link', { name: 'Open untitled in safe mode' }).click();
 	await expect(page).toHaveURL(/\/notebooks\/open\?slug=untitled&safe$/);
 	await expect(page.getByTestId('safe-mode-banner')).toContainText('Safe mode: no code was run');
 	await expect(page.locator('[data-testid=cell]').first()).toHaveAttribute('data-status', 'unrun');
