@@ -1,15 +1,7 @@
 // Just enough DOM, over parse5's tree, for Notebook Kit's own deserialize() and serialize(). parse5 is the
 // spec-conformant HTML parser jsdom is built on (so the tree is the one a browser's DOMParser builds), without
 // jsdom's attribute bookkeeping, which is quadratic in the number of attributes of one element.
-// parse5 comes with jsdom, a dependency of the project; it is resolved from jsdom's folder so that it is
-// the copy jsdom uses, whatever npm hoists.
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-
-const require = createRequire(import.meta.url);
-const parse5Path = createRequire(require.resolve('jsdom')).resolve('parse5');
-/** @type {typeof import('parse5')} */
-const parse5 = await import(pathToFileURL(parse5Path).href);
+import * as parse5 from 'parse5';
 
 /** @typedef {import('parse5').DefaultTreeAdapterMap['document']} P5Document */
 /** @typedef {import('parse5').DefaultTreeAdapterMap['element']} P5Element */
