@@ -4,27 +4,14 @@
  * autosaved draft says "this exact code ran here before" without storing the code twice.
  */
 import type { Cell } from '@observablehq/notebook-kit';
+import { hashString } from '../dph/hash';
 
 type Source = Pick<Cell, 'mode' | 'value'>;
-
-/** cyrb53: a fast, well-mixed 53-bit string hash (not cryptographic; the ledger lives beside the draft). */
-function cyrb53(s: string, seed: number): string {
-	let h1 = 0xdeadbeef ^ seed;
-	let h2 = 0x41c6ce57 ^ seed;
-	for (let i = 0; i < s.length; i++) {
-		const c = s.charCodeAt(i);
-		h1 = Math.imul(h1 ^ c, 2654435761);
-		h2 = Math.imul(h2 ^ c, 1597334677);
-	}
-	h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-	h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-	return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
-}
 
 /** The ledger key of a cell: its mode and source, hashed twice (106 bits). */
 export function cellKey(cell: Source): string {
 	const s = `${cell.mode}\n${cell.value}`;
-	return `${cyrb53(s, 1)}.${cyrb53(s, 2)}`;
+	return `${hashString(s, 1)}.${hashString(s, 2)}`;
 }
 
 export class RunLedger {

@@ -14,6 +14,8 @@
  * anything runs. A base that sets steps but no warm-up gets the warm-up `dph train --steps` would give it
  * (withScaledWarmup).
  */
+
+import { hashString } from '../hash';
 import { POOLERS, type PoolerName } from '../model/config';
 import {
 	DEFAULT_TRAIN_CONFIG,
@@ -144,20 +146,6 @@ function canonical(x: unknown): string {
 			.join(',')}}`;
 	}
 	return JSON.stringify(x);
-}
-
-/** cyrb53: a fast 53-bit string hash, as 14 hex digits. Identity, not security. */
-export function hashString(s: string): string {
-	let h1 = 0xdeadbeef;
-	let h2 = 0x41c6ce57;
-	for (let i = 0; i < s.length; i++) {
-		const c = s.charCodeAt(i);
-		h1 = Math.imul(h1 ^ c, 2654435761);
-		h2 = Math.imul(h2 ^ c, 1597334677);
-	}
-	h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-	h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-	return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
 }
 
 export function hashConfig(cfg: TrainConfig): string {
