@@ -5,9 +5,10 @@
  * `"diverged": {"step", "quantity", "rolled_back_to"}`, metrics.jsonl ends with a `"kind": "diverged"` line, and
  * the exit status is 1.
  */
-import { assertReplaceable, writeFolderAtomically } from '../lib/dph/checkpoint/folder-write-node.ts';
+
 import type { TrainConfig } from '../lib/dph/train/config.ts';
 import { type DPHTrainer, type EvalMetrics, TrainingDivergedError } from '../lib/dph/train/trainer.ts';
+import { assertReplaceable, writeFolderAtomically } from '../node/checkpoint-folder-write.ts';
 import type { CliIO } from './args.ts';
 import { bar, seconds } from './progress.ts';
 

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { dirFolder } from '../../src/lib/dph/checkpoint/folder-node';
 import { loadCheckpoint } from '../../src/lib/dph/checkpoint/load';
 import { scoreItems } from '../../src/lib/dph/score';
+import { dirFolder } from '../../src/node/checkpoint-folder';
 import { type Fixture, writeFixture } from '../lib/dph/checkpoint/fixtures';
 import { capture } from './capture';
 

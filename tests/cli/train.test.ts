@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dirFolder } from '../../src/lib/dph/checkpoint/folder-node';
 import { loadCheckpoint } from '../../src/lib/dph/checkpoint/load';
+import { dirFolder } from '../../src/node/checkpoint-folder';
 
 const root = mkdtempSync(join(tmpdir(), 'dph-train-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

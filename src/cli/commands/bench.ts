@@ -10,13 +10,13 @@ import {
 	getTf,
 	initBackend,
 } from '../../lib/dph/backend.ts';
-import { type CheckpointLoadBench, formatCheckpointBench } from '../../lib/dph/bench/checkpoint-node.ts';
 import { benchLandscape, formatLandscapeBench } from '../../lib/dph/bench/landscape.ts';
-import { isSoftwareGpu, type ScoreBenchResult } from '../../lib/dph/bench/score-node.ts';
 import { runSelfTest } from '../../lib/dph/selftest.ts';
 import { resolveTrainConfig } from '../../lib/dph/train/config.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
 import { type CliCommand, flag, num, str, UsageError } from '../args.ts';
+import { type CheckpointLoadBench, formatCheckpointBench } from '../bench/checkpoint-harness.ts';
+import { isSoftwareGpu, type ScoreBenchResult } from '../bench/score-harness.ts';
 
 /**
  * Tokens per second of full DPH training steps (forward, reference model, backward, LaProp) for a model preset.
@@ -135,7 +135,7 @@ function loadBenchInChild(quick: boolean): Promise<CheckpointLoadBench> {
 }
 
 async function loadBenchHere(quick: boolean): Promise<CheckpointLoadBench> {
-	const { benchCheckpointLoad } = await import('../../lib/dph/bench/checkpoint-node.ts');
+	const { benchCheckpointLoad } = await import('../bench/checkpoint-harness.ts');
 	return benchCheckpointLoad({ config: quick ? 'nano' : 'medium' });
 }
 
@@ -275,7 +275,7 @@ Options:
 
 		let score: ScoreBenchResult | null = null;
 		if (parts.has('score')) {
-			const { benchScoring } = await import('../../lib/dph/bench/score-node.ts');
+			const { benchScoring } = await import('../bench/score-harness.ts');
 			score = await benchScoring({
 				backends: BACKENDS,
 				sizes: quick ? ['tiny'] : ['tiny', 'medium'],

@@ -1,5 +1,5 @@
-import { dirFolder } from '../../lib/dph/checkpoint/folder-node.ts';
 import { inspectCheckpoint } from '../../lib/dph/checkpoint/load.ts';
+import { dirFolder } from '../../node/checkpoint-folder.ts';
 import { type CliCommand, flag, UsageError } from '../args.ts';
 
 const mb = (b: number) => (b / 1e6).toFixed(b < 1e6 ? 3 : 1);

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { getTf, initBackend } from '../../lib/dph/backend.ts';
-import { dirFolder } from '../../lib/dph/checkpoint/folder-node.ts';
 import { loadCheckpoint } from '../../lib/dph/checkpoint/load.ts';
 import { parseJsonl } from '../../lib/dph/data/jsonl.ts';
 import { unknownMessage } from '../../lib/dph/data/tokenizer.ts';
 import type { MultipleChoiceItem } from '../../lib/dph/data/types.ts';
 import { contextLength } from '../../lib/dph/model/config.ts';
 import { accuracy, type ItemScore, scoreItems } from '../../lib/dph/score.ts';
+import { dirFolder } from '../../node/checkpoint-folder.ts';
 import { backendArg, type CliCommand, type CliIO, flag, headlessBackend, num, str, UsageError } from '../args.ts';
 import { bar } from '../progress.ts';
 

@@ -2,10 +2,10 @@ import { basename, join, resolve } from 'node:path';
 import { type BackendName, getTf, initBackend } from '../../lib/dph/backend.ts';
 import { aggregate, formatTable, mergeResults, type TableFormat } from '../../lib/dph/sweep/aggregate.ts';
 import type { RunResult } from '../../lib/dph/sweep/results.ts';
-import { JsonlResultsStore, readResultsFile } from '../../lib/dph/sweep/results-node.ts';
 import { runSweep } from '../../lib/dph/sweep/runner.ts';
 import { parseShard, resultsFileName, type Shard, ShardError, shardRuns } from '../../lib/dph/sweep/shard.ts';
 import { type ExpandedSweep, loadSweep, SweepSpecError } from '../../lib/dph/sweep/spec.ts';
+import { JsonlResultsStore, readResultsFile } from '../../node/results-jsonl.ts';
 import {
 	BusyError,
 	backendArg,

@@ -1,13 +1,13 @@
 import { rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dirFolder } from '../../../src/lib/dph/checkpoint/folder-node';
 import { type LoadedCheckpoint, loadCheckpoint } from '../../../src/lib/dph/checkpoint/load';
 import { encodeCandidate } from '../../../src/lib/dph/data/chatml';
 import { unknownMessage } from '../../../src/lib/dph/data/tokenizer';
 import type { MultipleChoiceItem } from '../../../src/lib/dph/data/types';
 import { hiddenStates, logits, rewards } from '../../../src/lib/dph/model/lswt';
 import { accuracy, argmax, estimatePassBytes, planPasses, scoreItems } from '../../../src/lib/dph/score';
+import { dirFolder } from '../../../src/node/checkpoint-folder';
 import { writeFixture } from './checkpoint/fixtures';
 
 let ck: LoadedCheckpoint;

@@ -7,7 +7,7 @@
  * holding and uploading the model is the caller's job. With `keep` false each float32 array is dropped after use
  * (the streaming floor: about one tensor in flight); with `keep` true all arrays are held, as a model load would,
  * so peak memory over the float32 weight size is the number DESIGN.md §7 bounds (≤ 1.2×).
- * The Node runner with a generated file is in checkpoint-node.ts.
+ * The Node runner with a generated file is in src/cli/bench/checkpoint-harness.ts.
  */
 import { openSafetensors } from '../checkpoint/safetensors';
 import type { ByteSource } from '../checkpoint/source';

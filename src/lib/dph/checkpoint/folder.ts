@@ -1,7 +1,7 @@
 /**
  * A checkpoint folder (Hugging Face layout: config.json, model.safetensors, tokenizer.json, …) wherever it lives:
  * files the user picked or dropped in the page, a folder served over HTTP (static/checkpoints/…), or a directory
- * in Node (folder-node.ts). The loader only ever asks for a file by name.
+ * in Node (src/node/checkpoint-folder.ts). The loader only ever asks for a file by name.
  */
 import { type ByteSource, ByteSourceError, blobSource, urlSource } from './source';
 

@@ -1,6 +1,6 @@
 /**
  * Random-access byte sources for the streamed safetensors reader: a File/Blob (page and worker), a URL served with
- * HTTP Range support (files under static/), and bytes already in memory. Node files are in node-source.ts so
+ * HTTP Range support (files under static/), and bytes already in memory. Node files are in src/node/file-source.ts so
  * browser bundles never import node:fs.
  *
  * Contract: `read(offset, length)` resolves to exactly `length` bytes in a new buffer the caller owns (the reader

@@ -1,6 +1,6 @@
 /**
  * Ablation sweeps: spec → runs → runner → results store → table. Environment-specific stores live in
- * results-node.ts (JSONL file) and results-idb.ts (IndexedDB) and are imported from there directly, so neither
+ * src/node/results-jsonl.ts (JSONL file) and results-idb.ts (IndexedDB) and are imported from there directly, so neither
  * environment bundles the other's.
  */
 export * from './aggregate';

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { benchCheckpointLoad } from '../../../../src/lib/dph/bench/checkpoint-node';
-import { dirFolder } from '../../../../src/lib/dph/checkpoint/folder-node';
-import { recoverFolder, writeFolderAtomically } from '../../../../src/lib/dph/checkpoint/folder-write-node';
+import { benchCheckpointLoad } from '../../../../src/cli/bench/checkpoint-harness';
+import { dirFolder } from '../../../../src/node/checkpoint-folder';
+import { recoverFolder, writeFolderAtomically } from '../../../../src/node/checkpoint-folder-write';
 
 const root = mkdtempSync(join(tmpdir(), 'dph-folder-write-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

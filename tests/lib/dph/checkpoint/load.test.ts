@@ -2,9 +2,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dirFolder } from '../../../../src/lib/dph/checkpoint/folder-node';
 import { inspectCheckpoint, loadCheckpoint } from '../../../../src/lib/dph/checkpoint/load';
 import { countParameters } from '../../../../src/lib/dph/model/lswt';
+import { dirFolder } from '../../../../src/node/checkpoint-folder';
 import { type Fixture, writeFixture } from './fixtures';
 
 const dirs: string[] = [];

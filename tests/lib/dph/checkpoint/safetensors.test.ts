@@ -2,14 +2,13 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointBenchConfig } from '../../../../src/lib/dph/bench/checkpoint';
 import {
 	benchCheckpointLoad,
 	formatCheckpointBench,
 	writeRandomF16Checkpoint,
-} from '../../../../src/lib/dph/bench/checkpoint-node';
+} from '../../../../src/cli/bench/checkpoint-harness';
+import { checkpointBenchConfig } from '../../../../src/lib/dph/bench/checkpoint';
 import { f16ToF32, f32ToF16 } from '../../../../src/lib/dph/checkpoint/dtype';
-import { fileSource } from '../../../../src/lib/dph/checkpoint/node-source';
 import {
 	type ByteSource,
 	type Dtype,
@@ -23,6 +22,7 @@ import {
 import { blobSource, bytesSource } from '../../../../src/lib/dph/checkpoint/source';
 import { parameterShapes } from '../../../../src/lib/dph/model/lswt';
 import { mulberry32 } from '../../../../src/lib/dph/random';
+import { fileSource } from '../../../../src/node/file-source';
 
 const pad8 = (json: string) => json + ' '.repeat((8 - (json.length % 8)) % 8);
 const headerOf = (bytes: Uint8Array) => {

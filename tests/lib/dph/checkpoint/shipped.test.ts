@@ -4,10 +4,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dirFolder } from '../../../../src/lib/dph/checkpoint/folder-node';
 import { loadCheckpoint } from '../../../../src/lib/dph/checkpoint/load';
 import { parseJsonl } from '../../../../src/lib/dph/data/jsonl';
 import { accuracy, scoreItems } from '../../../../src/lib/dph/score';
+import { dirFolder } from '../../../../src/node/checkpoint-folder';
 
 const root = join(process.cwd(), 'static/checkpoints');
 

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { urlFolder } from '../../../../src/lib/dph/checkpoint/folder';
-import { fileSource } from '../../../../src/lib/dph/checkpoint/node-source';
 import { openSafetensors, writeSafetensors } from '../../../../src/lib/dph/checkpoint/safetensors';
 import { ByteSourceError, blobSource, bytesSource, urlSource } from '../../../../src/lib/dph/checkpoint/source';
+import { fileSource } from '../../../../src/node/file-source';
 
 const pattern = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff);
 

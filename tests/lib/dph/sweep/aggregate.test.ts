@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../../src/lib/dph/random';
 import { aggregate, formatTable, meanSd, mergeResults } from '../../../../src/lib/dph/sweep/aggregate';
 import { latestById, parseResultsJsonl, type RunMetrics, type RunResult } from '../../../../src/lib/dph/sweep/results';
-import { JsonlResultsStore, readResultsFile } from '../../../../src/lib/dph/sweep/results-node';
 import { loadSweep } from '../../../../src/lib/dph/sweep/spec';
+import { JsonlResultsStore, readResultsFile } from '../../../../src/node/results-jsonl';
 
 const M = [
 	'dph_accuracy',

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getTf, initBackend, type TF } from '../../../../src/lib/dph/backend';
 import { MemoryResultsStore, type RunResult } from '../../../../src/lib/dph/sweep/results';
-import { JsonlResultsStore } from '../../../../src/lib/dph/sweep/results-node';
 import { runSweep, type SweepProgress, SweepResumeError } from '../../../../src/lib/dph/sweep/runner';
 import { loadSweep } from '../../../../src/lib/dph/sweep/spec';
+import { JsonlResultsStore } from '../../../../src/node/results-jsonl';
 
 let tf: TF;
 beforeAll(async () => {

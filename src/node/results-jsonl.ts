@@ -4,7 +4,7 @@
  */
 import { mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseResultsJsonl, type ResultsStore, type RunResult, resultLine } from './results';
+import { parseResultsJsonl, type ResultsStore, type RunResult, resultLine } from '../lib/dph/sweep/results';
 
 export class JsonlResultsStore implements ResultsStore {
 	/** Set by load() when the file's last line lacks its newline, so the next append does not glue onto it. */

@@ -11,12 +11,12 @@
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { privateTempFolder } from '../checkpoint/folder-write-node';
-import { fileSource } from '../checkpoint/node-source';
-import { planSafetensors } from '../checkpoint/safetensors';
-import type { LSWTConfig } from '../model/config';
-import { parameterShapes } from '../model/lswt';
-import { type CheckpointBenchModel, checkpointBenchConfig, measureStreamedLoad } from './checkpoint';
+import { type CheckpointBenchModel, checkpointBenchConfig, measureStreamedLoad } from '../../lib/dph/bench/checkpoint';
+import { planSafetensors } from '../../lib/dph/checkpoint/safetensors';
+import type { LSWTConfig } from '../../lib/dph/model/config';
+import { parameterShapes } from '../../lib/dph/model/lswt';
+import { privateTempFolder } from '../../node/checkpoint-folder-write';
+import { fileSource } from '../../node/file-source';
 
 export interface CheckpointLoadBench {
 	model: string;

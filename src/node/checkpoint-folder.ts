@@ -1,9 +1,9 @@
 /** A checkpoint folder on disk (Node only: imports node:fs). */
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { CheckpointFolder } from './folder';
-import { recoverFolder } from './folder-write-node';
-import { fileSource } from './node-source';
+import type { CheckpointFolder } from '../lib/dph/checkpoint/folder';
+import { recoverFolder } from './checkpoint-folder-write';
+import { fileSource } from './file-source';
 
 export async function dirFolder(path: string): Promise<CheckpointFolder> {
 	const dir = resolve(path);

@@ -5,7 +5,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { type ByteSource, ByteSourceError, checkRange } from './source';
+import { type ByteSource, ByteSourceError, checkRange } from '../lib/dph/checkpoint/source';
 
 // FileHandle.read moves at most 2 GiB per call; read larger ranges in slices.
 const MAX_READ = 1 << 30;

@@ -12,18 +12,25 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AdapterDescription, type BackendName, type BackendReport, getTf, initBackend, type TF } from '../backend';
-import { dirFolder } from '../checkpoint/folder-node';
-import { privateTempFolder } from '../checkpoint/folder-write-node';
-import { loadCheckpoint } from '../checkpoint/load';
-import { makeChoiceBatch } from '../data/batches';
-import { CharTokenizer } from '../data/tokenizer';
-import type { MultipleChoiceItem } from '../data/types';
-import { type LSWTConfig, toConfigJson } from '../model/config';
-import { countParameters } from '../model/lswt';
-import { scoreItems } from '../score';
-import { type CheckpointBenchModel, checkpointBenchConfig } from './checkpoint';
-import { writeRandomF16Checkpoint } from './checkpoint-node';
+import {
+	type AdapterDescription,
+	type BackendName,
+	type BackendReport,
+	getTf,
+	initBackend,
+	type TF,
+} from '../../lib/dph/backend';
+import { type CheckpointBenchModel, checkpointBenchConfig } from '../../lib/dph/bench/checkpoint';
+import { loadCheckpoint } from '../../lib/dph/checkpoint/load';
+import { makeChoiceBatch } from '../../lib/dph/data/batches';
+import { CharTokenizer } from '../../lib/dph/data/tokenizer';
+import type { MultipleChoiceItem } from '../../lib/dph/data/types';
+import { type LSWTConfig, toConfigJson } from '../../lib/dph/model/config';
+import { countParameters } from '../../lib/dph/model/lswt';
+import { scoreItems } from '../../lib/dph/score';
+import { dirFolder } from '../../node/checkpoint-folder';
+import { privateTempFolder } from '../../node/checkpoint-folder-write';
+import { writeRandomF16Checkpoint } from './checkpoint-harness';
 
 /** 40 characters of prompt and four 8-character candidates: 40 and 8 tokens with the CharTokenizer. */
 const PROMPT = 'Which of these words names a warm color?';

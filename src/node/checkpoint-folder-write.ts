@@ -4,7 +4,7 @@
  * The files go to a sibling temporary folder `.NAME.tmp-PID-XXXXXX` (same file system, so renames are atomic), are
  * synced, and the folder is swapped in: the old one is renamed to `.NAME.old-PID-XXXXXX`, the new one to NAME, then
  * the old one is removed. A crash between the two renames leaves only `.NAME.old-…`: recoverFolder(), which the next
- * writer and the folder reader (folder-node.ts) call, renames it back. Temporaries of processes that are no longer
+ * writer and the folder reader (checkpoint-folder.ts) call, renames it back. Temporaries of processes that are no longer
  * running are removed by the next writer. A folder is only replaced when it holds nothing but files the new
  * checkpoint has, so `--out` pointed at a folder of other things is an error, never a deletion.
  *
