@@ -11,8 +11,36 @@ import { renderTex } from './markdown';
 
 type Builtin = () => unknown;
 
-/** Modules cells may import by name (`import {sepdph} from "$lib/dph/losses"`), resolved from the bundle. */
-const dphModules = import.meta.glob(['../dph/**/*.ts', '../viz/**/*.ts', '!../**/*.test.ts']);
+/**
+ * The project modules cells may import by name (`import {sepdph} from "$lib/dph/losses"`), each a lazy chunk of the
+ * bundle. An explicit list, not a glob over src/lib/dph: a glob makes a browser chunk of every file it matches, and
+ * one Node-only file there once pulled node:fs into the build. Add a module here when a notebook needs it; the list
+ * covers everything the shipped notebooks import (notebooks/*.html) plus the pure science modules around them.
+ */
+const cellModules: Record<string, () => Promise<unknown>> = {
+	'$lib/dph': () => import('../dph/index'),
+	'$lib/dph/backend': () => import('../dph/backend'),
+	'$lib/dph/tfops': () => import('../dph/tfops'),
+	'$lib/dph/random': () => import('../dph/random'),
+	'$lib/dph/losses': () => import('../dph/losses/index'),
+	'$lib/dph/landscape': () => import('../dph/landscape'),
+	'$lib/dph/dynamics': () => import('../dph/dynamics'),
+	'$lib/dph/score': () => import('../dph/score'),
+	'$lib/dph/model/config': () => import('../dph/model/config'),
+	'$lib/dph/model/lswt': () => import('../dph/model/lswt'),
+	'$lib/dph/data': () => import('../dph/data/index'),
+	'$lib/dph/train/config': () => import('../dph/train/config'),
+	'$lib/dph/train/objective': () => import('../dph/train/objective'),
+	'$lib/dph/train/trainer': () => import('../dph/train/trainer'),
+	'$lib/dph/checkpoint/safetensors': () => import('../dph/checkpoint/safetensors'),
+	'$lib/dph/checkpoint/load': () => import('../dph/checkpoint/load'),
+	'$lib/dph/sweep/spec': () => import('../dph/sweep/spec'),
+	'$lib/dph/sweep/aggregate': () => import('../dph/sweep/aggregate'),
+	'$lib/dph/sweep/results': () => import('../dph/sweep/results'),
+	'$lib/dph/sweep/results-idb': () => import('../dph/sweep/results-idb'),
+	'$lib/viz/landscape-figure': () => import('../viz/landscape-figure'),
+};
+/** Svelte components are browser code by construction, so a glob over them cannot leak Node modules. */
 const componentModules = import.meta.glob(['../components/*.svelte', '../components/train/*.svelte']);
 
 const packageModules: Record<string, () => Promise<unknown>> = {
@@ -23,25 +51,30 @@ const packageModules: Record<string, () => Promise<unknown>> = {
 	katex: () => import('katex'),
 };
 
+/** The names importForCell accepts, for its error message. */
+export const cellImportNames: readonly string[] = [
+	...Object.keys(packageModules),
+	...Object.keys(cellModules),
+	...Object.keys(componentModules).map((p) => p.replace(/^\.\.\//, '$lib/')),
+];
+
 /** Resolve an import specifier from a cell. Offline by design: only bundled modules are available. */
 export async function importForCell(specifier: string): Promise<unknown> {
 	const spec = specifier
 		.replace(/^npm:/, '')
 		.replace(/^https:\/\/cdn\.jsdelivr\.net\/npm\/([^/]+(?:\/[^/+]+)?)\/\+esm$/, '$1');
 	const bare = spec.replace(/@[\d.^~]+$/, '');
-	if (packageModules[bare]) return packageModules[bare]();
-	const m = /^\$lib\/(dph(?:\/.*)?|viz\/.*|components\/.*)$/.exec(spec);
+	if (Object.hasOwn(packageModules, bare)) return packageModules[bare]();
+	const lib = spec.replace(/\.ts$/, '').replace(/\/index$/, '');
+	if (Object.hasOwn(cellModules, lib)) return cellModules[lib]();
+	const m = /^\$lib\/(components\/.*)$/.exec(spec);
 	if (m) {
 		const rel = `../${m[1]}`;
-		const candidates = [`${rel}.ts`, `${rel}/index.ts`, rel];
-		for (const c of candidates) {
-			if (dphModules[c]) return dphModules[c]();
-			if (componentModules[c]) return componentModules[c]();
-		}
+		if (Object.hasOwn(componentModules, rel)) return componentModules[rel]();
 	}
 	throw new Error(
-		`Cannot import "${specifier}": the workbench runs offline, so cells can import $lib/dph/…, $lib/viz/…, $lib/components/…, ` +
-			`${Object.keys(packageModules).join(', ')} (or use the builtins Plot, d3, Inputs, html, md, tex, dph, tf).`,
+		`Cannot import "${specifier}" in a notebook cell: cells run offline in the browser and may import only ` +
+			`these modules: ${cellImportNames.join(', ')} (or use the builtins Plot, d3, Inputs, html, md, tex, dph, tf).`,
 	);
 }
 
