@@ -72,10 +72,12 @@ async function installNodeWebGPU(): Promise<string | null> {
 	// Debian's chromium ships a SwiftShader Vulkan ICD; Mesa's lavapipe does not work with Dawn here.
 	const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
 	if (env) {
+		// biome-ignore lint/style/noRestrictedImports: runs only where `process` exists (Node); @vite-ignore keeps it out of browser bundles.
 		const fs = await import(/* @vite-ignore */ 'node:fs');
 		if (!env.VK_ICD_FILENAMES && fs.existsSync(icd)) env.VK_ICD_FILENAMES = icd;
 		// The Vulkan loader complains on stderr when XDG_RUNTIME_DIR is unset (headless servers, CI).
 		if (!env.XDG_RUNTIME_DIR) {
+			// biome-ignore lint/style/noRestrictedImports: Node only, as above.
 			const os = await import(/* @vite-ignore */ 'node:os');
 			const dir = `${os.tmpdir()}/dph-xdg-${process.getuid?.() ?? 'user'}`;
 			fs.mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -1,5 +1,6 @@
 /**
- * Trained checkpoints kept in this browser (IndexedDB) and written out as a Hugging Face folder.
+ * Trained checkpoints kept in this browser (IndexedDB). Writing one out as a folder or downloads is browser-only
+ * code: src/lib/browser/checkpoint-download.ts.
  */
 import { createStore, get, keys, set, type UseStore } from 'idb-keyval';
 import type { CheckpointFiles } from '../train/trainer';
@@ -32,36 +33,4 @@ export async function loadCheckpoint(name: string): Promise<StoredCheckpoint | u
 
 export async function listCheckpoints(): Promise<string[]> {
 	return (await keys<string>(db())).sort();
-}
-
-/**
- * Write the folder with the File System Access API where the browser has it (Chromium: pick a folder, files land
- * in a subfolder named after the checkpoint); otherwise download the files one by one.
- */
-export async function downloadCheckpoint(name: string, files: CheckpointFiles): Promise<'folder' | 'files'> {
-	const picker = (globalThis as { showDirectoryPicker?: (o?: unknown) => Promise<FileSystemDirectoryHandle> })
-		.showDirectoryPicker;
-	if (picker) {
-		try {
-			const parent = await picker({ mode: 'readwrite' });
-			const dir = await parent.getDirectoryHandle(name, { create: true });
-			for (const [file, data] of Object.entries(files)) {
-				const w = await (await dir.getFileHandle(file, { create: true })).createWritable();
-				await w.write(data as BlobPart);
-				await w.close();
-			}
-			return 'folder';
-		} catch (e) {
-			if ((e as Error).name === 'AbortError') throw e;
-			// Permission refused or unsupported: fall back to plain downloads.
-		}
-	}
-	for (const [file, data] of Object.entries(files)) {
-		const a = document.createElement('a');
-		a.href = URL.createObjectURL(new Blob([data as BlobPart]));
-		a.download = `${name}__${file}`;
-		a.click();
-		setTimeout(() => URL.revokeObjectURL(a.href), 2000);
-	}
-	return 'files';
 }
