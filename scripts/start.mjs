@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, ensureDeps, log, root, run, sourceFingerprint } from './lib/setup.mjs';
+import { ensureDeps, log, root, sourceFingerprint, viteBuild } from './lib/setup.mjs';
 
 const args = new Set(process.argv.slice(2));
 ensureDeps();
@@ -13,7 +13,7 @@ const fingerprint = sourceFingerprint();
 const fresh = existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint;
 if (!fresh || args.has('--rebuild')) {
 	log('Building the workbench…');
-	if (run(bin('vite'), ['build', '--logLevel', 'warn']) !== 0) {
+	if (viteBuild() !== 0) {
 		log('The build failed; see the messages above.');
 		process.exit(1);
 	}

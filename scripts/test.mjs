@@ -5,7 +5,7 @@
 //   npm test -- --suites unit,browser     run only some suites (lint, types, unit, build, browser)
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, chromiumPath, ensureChromium, ensureDeps, log, root, run } from './lib/setup.mjs';
+import { bin, chromiumPath, ensureChromium, ensureDeps, log, root, run, viteBuild } from './lib/setup.mjs';
 
 const ALL = ['lint', 'types', 'unit', 'build', 'browser'];
 const argv = process.argv.slice(2);
@@ -62,7 +62,7 @@ if (suites.includes('unit')) {
 let built = true;
 if (suites.includes('build') || suites.includes('browser')) {
 	timed('build (vite)', () => {
-		built = run(bin('vite'), ['build', '--logLevel', 'warn']) === 0;
+		built = viteBuild() === 0;
 		return built ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
 	});
 }

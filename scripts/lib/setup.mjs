@@ -24,6 +24,35 @@ export function run(cmd, args, opts = {}) {
 }
 
 /**
+ * The production build (`vite build --logLevel warn`), its output shown as it would be and also scanned: Vite only
+ * warns when a browser chunk imports a Node module ("externalized for browser compatibility"), and such a chunk
+ * throws when loaded, so a leak fails the build here. Returns 0 on success, else non-zero after saying which leaked.
+ */
+export function viteBuild() {
+	const r = spawnSync(bin('vite'), ['build', '--logLevel', 'warn'], {
+		cwd: root,
+		encoding: 'utf8',
+		stdio: ['inherit', 'pipe', 'pipe'],
+		maxBuffer: 64 * 1024 * 1024,
+	});
+	if (r.error) throw r.error;
+	process.stdout.write(r.stdout ?? '');
+	process.stderr.write(r.stderr ?? '');
+	const leaks = [];
+	for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) {
+		if (!line.includes('externalized for browser compatibility')) continue;
+		const m = /Module "([^"]+)" has been externalized.*imported by "([^"]+)"/.exec(line);
+		leaks.push(m ? `${m[1]} (imported by ${m[2].replace(`${root}/`, '')})` : line.trim());
+	}
+	if (leaks.length) {
+		log(`The build pulled Node-only modules into the browser bundle: ${[...new Set(leaks)].join('; ')}.`);
+		log('Node adapters belong in src/node/ or src/cli/, not in code a page, worker or notebook cell can import.');
+		return 1;
+	}
+	return r.status ?? 1;
+}
+
+/**
  * Why node_modules is not in step with package-lock.json, or null when it is. Compares every locked package
  * with what npm recorded as installed (node_modules/.package-lock.json), which is fast and exact.
  */
