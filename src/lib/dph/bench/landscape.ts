@@ -5,9 +5,10 @@
  * Not a unit test: absolute times depend on the machine. Used by `dph bench` and docs/BENCHMARKS.md.
  */
 import { computeLandscape, type Landscape } from '../landscape';
+import { DPH_OBJECTIVES, type DphObjective } from '../losses';
 
 export interface LandscapeBenchRow {
-	loss: 'sepdph' | 'condph';
+	loss: DphObjective;
 	n: number;
 	/** `structured`: computeLandscape reusing its output; `naive`: per-cell loop; `generic`: computeLandscape's per-cell fallback. */
 	method: 'structured' | 'naive' | 'generic';
@@ -34,7 +35,7 @@ function median(xs: number[]): number {
 }
 
 /** The per-cell loop a direct port would write: three arrays, log/exp in every cell. */
-function naive(loss: 'sepdph' | 'condph', eps: number, lo: number, hi: number, n: number, out: Landscape): void {
+function naive(loss: DphObjective, eps: number, lo: number, hi: number, n: number, out: Landscape): void {
 	const step = (hi - lo) / (n - 1);
 	const { loss: L, drw, drl } = out;
 	for (let j = 0; j < n; j++) {
@@ -80,7 +81,7 @@ export function benchLandscape(opts: LandscapeBenchOptions = {}): LandscapeBench
 	for (const n of opts.sizes ?? [256, 1024]) {
 		const reps = opts.reps ?? (n <= 256 ? 200 : 40);
 		const warmup = opts.warmup ?? Math.max(5, reps >> 2);
-		for (const loss of ['sepdph', 'condph'] as const) {
+		for (const loss of DPH_OBJECTIVES) {
 			const out = computeLandscape(loss, { eps }, { lo, hi, n });
 			const s = time(() => computeLandscape(loss, { eps }, { lo, hi, n }, out), reps, warmup);
 			rows.push({ loss, n, method: 'structured', medianMs: s.median, minMs: s.min, reps });

@@ -25,6 +25,10 @@ export type LossName = keyof typeof LOSSES;
 /** In display order: the paper's two losses first, then the related ones. */
 export const LOSS_NAMES = Object.keys(LOSSES) as LossName[];
 
+/** The DPH objectives: the reward-head losses a training run, a sweep and the Train page can choose. */
+export const DPH_OBJECTIVES = ['sepdph', 'condph'] as const satisfies readonly LossName[];
+export type DphObjective = (typeof DPH_OBJECTIVES)[number];
+
 export function isLossName(name: string): name is LossName {
 	return Object.hasOwn(LOSSES, name);
 }

@@ -16,6 +16,7 @@
  */
 
 import { hashString } from '../hash';
+import { DPH_OBJECTIVES, type DphObjective } from '../losses';
 import { POOLERS, type PoolerName } from '../model/config';
 import {
 	DEFAULT_TRAIN_CONFIG,
@@ -48,7 +49,7 @@ export type RunParams = Partial<Record<Axis, ParamValue>>;
 
 export interface SweepGrid {
 	pooler?: PoolerName[];
-	objective?: ('sepdph' | 'condph')[];
+	objective?: DphObjective[];
 	dphEps?: number[];
 	dpoEps?: number[];
 	beta?: number[];
@@ -124,7 +125,7 @@ const AXIS_PATH: Record<Axis, readonly [string] | readonly [string, string]> = {
 
 const STRING_AXES: Partial<Record<Axis, readonly string[]>> = {
 	pooler: POOLERS,
-	objective: ['sepdph', 'condph'],
+	objective: DPH_OBJECTIVES,
 };
 
 /** Set `value` at an axis's path in a (partial, raw) config, copying the objects on the way. */

@@ -2,6 +2,7 @@
  * Training configuration: one typed, validated object (from a JSON file, a preset, a page form or a notebook
  * cell). Validation errors name the field, the value and what is allowed.
  */
+import { DPH_OBJECTIVES } from '../losses';
 import { POOLERS, type PoolerName } from '../model/config';
 import type { ObjectiveConfig } from './objective';
 
@@ -162,7 +163,7 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 	num('data.noise', c.data.noise, (n) => n >= 0 && n < 0.5, '0 ≤ noise < 0.5');
 	int('data.difficulty', c.data.difficulty, 1, 5);
 	int('data.maxLen', c.data.maxLen, 8, 4096);
-	oneOf('objective.dph', c.objective.dph, ['sepdph', 'condph']);
+	oneOf('objective.dph', c.objective.dph, DPH_OBJECTIVES);
 	num('objective.dphEps', c.objective.dphEps, (n) => n >= 0 && n <= 0.5, '0 ≤ dphEps ≤ 0.5');
 	num('objective.dpoEps', c.objective.dpoEps, (n) => n >= 0 && n <= 0.5, '0 ≤ dpoEps ≤ 0.5');
 	num('objective.beta', c.objective.beta, (n) => n > 0, 'beta > 0');

@@ -5,17 +5,15 @@
  * rewards read at the last <|im_end|>. Batches stack chosen rows first, then rejected rows (as the reference does).
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import { LOSSES } from '../losses';
+import { type DphObjective, LOSSES } from '../losses';
 import type { LSWTConfig } from '../model/config';
 import { hiddenStates, logits, type Params, rewards } from '../model/lswt';
-import { logSigmoid } from '../tfops';
 
 type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
 
 export interface ObjectiveConfig {
-	/** 'sepdph' or 'condph'. */
-	dph: 'sepdph' | 'condph';
+	dph: DphObjective;
 	dphEps: number;
 	dpoEps: number;
 	beta: number;
@@ -57,10 +55,10 @@ export function sequenceLogProbs(tf: TF, lg: Tensor, targets: Tensor, mask: Tens
 export function cdpoLoss(tf: TF, policySum: Tensor, refSum: Tensor, beta: number, eps: number): Tensor {
 	return tf.tidy(() => {
 		const B = policySum.shape[0] / 2;
-		const [pw, pl] = tf.split(policySum, [B, B]);
-		const [rw, rl] = tf.split(refSum, [B, B]);
-		const z = tf.mul(tf.sub(tf.sub(pw, pl), tf.sub(rw, rl)), beta);
-		return tf.mean(tf.neg(tf.add(tf.mul(1 - eps, logSigmoid(tf, z)), tf.mul(eps, logSigmoid(tf, tf.neg(z))))));
+		// Implicit rewards β·log(π/π_ref) of chosen and rejected rows; the loss is the registry's cDPO on them.
+		const implicit = tf.mul(tf.sub(policySum, refSum), beta);
+		const [iw, il] = tf.split(implicit, [B, B]);
+		return tf.mean(LOSSES.cdpo.tensor(tf, iw, il, { eps }));
 	});
 }
 
