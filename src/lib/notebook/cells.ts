@@ -1,5 +1,5 @@
 /**
- * Cell facts shared by the engine (live.ts) and the UI, with no runtime imports, so pages can use them during
+ * Cell facts shared by the engine (runtime.ts) and the UI, with no runtime imports, so pages can use them during
  * server-side rendering.
  */
 import type { Cell } from '@observablehq/notebook-kit';

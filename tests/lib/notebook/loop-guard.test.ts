@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { LOOP_LIMIT_MS, LoopTimeoutError, makeLoopGuard } from '../../../src/lib/notebook/loop-guard';
 import { guardLoops } from '../../../src/lib/notebook/loop-transform';
 
-// Guard a function-expression body and evaluate it the way live.ts does: the factory is a parameter.
+// Guard a function-expression body and evaluate it the way runtime.ts does: the factory is a parameter.
 function compile(body: string, limitMs = 200, cell = 7, original?: string) {
 	const g = guardLoops(body, cell, original);
 	const fn = new Function(g.factory, `return (${g.code});`)(makeLoopGuard(limitMs)) as (...a: unknown[]) => unknown;

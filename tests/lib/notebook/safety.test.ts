@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseNotebook } from '../../../src/lib/notebook/format';
 import { cellKey, openingLedger } from '../../../src/lib/notebook/ledger';
-import { type CellInfo, LiveNotebook } from '../../../src/lib/notebook/live';
+import { type CellInfo, LiveNotebook } from '../../../src/lib/notebook/runtime';
 import {
 	clearLoading,
 	isSafeUrl,

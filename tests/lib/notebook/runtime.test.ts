@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseNotebook } from '../../../src/lib/notebook/format';
-import { type CellInfo, LiveNotebook } from '../../../src/lib/notebook/live';
+import { type CellInfo, LiveNotebook } from '../../../src/lib/notebook/runtime';
 
 // The real Observable runtime and Notebook Kit transpiler, in jsdom: cells run in dependency order, not file order.
 const until = async (cond: () => boolean, ms = 3000) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cellImportNames, importForCell } from '../../../src/lib/notebook/library';
+import { cellImportNames, importForCell } from '../../../src/lib/notebook/cell-builtins';
 
 // Cells get an explicit list of modules, so a Node-only module can never become a browser chunk or be imported.
 describe('importForCell', () => {

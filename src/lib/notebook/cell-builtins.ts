@@ -110,7 +110,7 @@ function makeTex() {
 	return Object.assign(render(false), { block: render(true) });
 }
 
-export function makeLibrary(extra: Record<string, Builtin> = {}): Record<string, Builtin> {
+export function makeCellBuiltins(extra: Record<string, Builtin> = {}): Record<string, Builtin> {
 	return {
 		Plot: () => import('@observablehq/plot'),
 		d3: () => import('d3'),
