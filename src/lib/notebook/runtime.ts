@@ -6,8 +6,8 @@
  */
 import { type Cell, transpile } from '@observablehq/notebook-kit';
 import { type DefineState, type Definition, NotebookRuntime, observe } from '@observablehq/notebook-kit/runtime';
-import { type CellInfo, isManual } from './cells';
 import { importForCell } from './cell-builtins';
+import { type CellInfo, isManual } from './cells';
 import { makeLoopGuard } from './loop-guard';
 import { guardLoops } from './loop-transform';
 
