@@ -74,7 +74,24 @@ export function depsOutOfDate() {
 	return null;
 }
 
+/**
+ * The Node version package.json's `engines` names (">=A.B"), checked before anything is installed: on an older
+ * Node, npm and Vite fail later with messages that do not say the version is the cause.
+ */
+export function ensureNodeVersion(current = process.versions.node) {
+	const want = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines?.node ?? '';
+	const m = /^>=\s*(\d+)\.(\d+)/.exec(want);
+	if (!m) return;
+	const [major, minor] = current.split('.').map(Number);
+	const [wantMajor, wantMinor] = [Number(m[1]), Number(m[2])];
+	if (major > wantMajor || (major === wantMajor && minor >= wantMinor)) return;
+	log(`DPH Workbench needs Node ${wantMajor}.${wantMinor} or newer (package.json "engines"); this is Node ${current}.`);
+	log('Install a current Node (https://nodejs.org, or `nvm install --lts`) and run the command again.');
+	process.exit(1);
+}
+
 export function ensureDeps() {
+	ensureNodeVersion();
 	const why = depsOutOfDate();
 	if (!why) return;
 	log(`Installing npm dependencies (${why})…`);

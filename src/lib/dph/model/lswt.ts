@@ -185,47 +185,75 @@ export interface ForwardOptions {
 	dropoutSeed?: number;
 }
 
+/** RoPE tables and causal mask for one sequence length, as tensors shaped to broadcast over [B, H, S, ·]. */
+interface AttentionTables {
+	/** [1, 1, S, Dh] */
+	cos: Tensor;
+	sin: Tensor;
+	/** [1, 1, S, S] additive causal mask */
+	mask: Tensor;
+}
+
+/**
+ * Causal multi-head self-attention of block `b` (pre-norm input `h`), the reference's `att.*` parameters:
+ * q, k, v projections split into heads, RoPE on q and k, scaled dot-product with the causal mask, heads merged and
+ * projected back.
+ */
+function attention(tf: TF, c: LSWTConfig, p: Params, b: string, h: Tensor, t: AttentionTables): Tensor {
+	const [B, S, D] = h.shape as [number, number, number]; // h: [B, S, D]
+	const H = c.n_heads;
+	const Dh = D / H;
+	const bias = (n: string) => (c.enable_bias ? p[`${b}.att.${n}.bias`] : undefined);
+	const proj = (n: string) => linear(tf, h, p[`${b}.att.${n}.weight`], bias(n)); // [B, S, D]
+	const heads = (x: Tensor) => tf.transpose(tf.reshape(x, [B, S, H, Dh]), [0, 2, 1, 3]); // [B, H, S, Dh]
+	const q = applyRope(tf, heads(proj('proj_q')), t.cos, t.sin); // [B, H, S, Dh]
+	const k = applyRope(tf, heads(proj('proj_k')), t.cos, t.sin); // [B, H, S, Dh]
+	const v = heads(proj('proj_v')); // [B, H, S, Dh]
+	const scores = tf.add(tf.mul(mm(tf, q, k, false, true), 1 / Math.sqrt(Dh)), t.mask); // [B, H, S, S]
+	const att = tf.softmax(scores); // [B, H, S, S], rows sum to 1 over keys ≤ query
+	const merged = tf.reshape(tf.transpose(mm(tf, att, v), [0, 2, 1, 3]), [B, S, D]); // [B, S, D]
+	return linear(tf, merged, p[`${b}.att.proj_o.weight`], bias('proj_o')); // [B, S, D]
+}
+
+/** The feed-forward network of block `b`: fc1 to 2·d_ffn, SwiGLU down to d_ffn, fc2 back to d_model. */
+function ffn(tf: TF, p: Params, b: string, h: Tensor): Tensor {
+	const inner = swiglu(tf, linear(tf, h, p[`${b}.ffn.fc1.weight`], p[`${b}.ffn.fc1.bias`])); // [B, S, d_ffn]
+	return linear(tf, inner, p[`${b}.ffn.fc2.weight`], p[`${b}.ffn.fc2.bias`]); // [B, S, D]
+}
+
+/** One pre-norm transformer block: x + attention(norm(x)), then y + ffn(norm(y)). */
+function block(tf: TF, c: LSWTConfig, p: Params, i: number, x: Tensor, t: AttentionTables): Tensor {
+	const b = `model.blocks.${i}`;
+	const y = tf.add(x, attention(tf, c, p, b, layerNorm(tf, x, p[`${b}.att_norm.weight`], p[`${b}.att_norm.bias`]), t));
+	return tf.add(y, ffn(tf, p, b, layerNorm(tf, y, p[`${b}.ffn_norm.weight`], p[`${b}.ffn_norm.bias`])));
+}
+
 /**
  * Hidden states after the output norm, [B, S, d_model]. Sequences are right-padded: with causal attention a real
  * token never attends to the padding after it, which is why the reference needs no padding mask either.
  */
 export function hiddenStates(tf: TF, c: LSWTConfig, p: Params, ids: Tensor, opts: ForwardOptions = {}): Tensor {
 	return tf.tidy(() => {
-		const [B, S] = ids.shape as [number, number];
-		const H = c.n_heads;
-		const { cos: cosA, sin: sinA, dHead } = ropeTables(c, S);
-		const cos = tf.tensor(cosA, [1, 1, S, dHead]);
-		const sin = tf.tensor(sinA, [1, 1, S, dHead]);
-		const mask = tf.tensor(causalMask(S), [1, 1, S, S]);
-		const scale = 1 / Math.sqrt(dHead);
-
-		const e = embed(tf, p['model.input_embedding.embedding.weight'], ids, { differentiable: opts.training });
+		const S = ids.shape[1] as number; // ids: [B, S]
+		const { cos, sin, dHead } = ropeTables(c, S);
+		const tables: AttentionTables = {
+			cos: tf.tensor(cos, [1, 1, S, dHead]),
+			sin: tf.tensor(sin, [1, 1, S, dHead]),
+			mask: tf.tensor(causalMask(S), [1, 1, S, S]),
+		};
+		const e = embed(tf, p['model.input_embedding.embedding.weight'], ids, { differentiable: opts.training }); // [B, S, d_vocab]
 		let x = layerNorm(
 			tf,
 			linear(tf, e, p['model.input_proj.weight']),
 			p['model.input_norm.weight'],
 			p['model.input_norm.bias'],
-		);
-		const heads = (t: Tensor) => tf.transpose(tf.reshape(t, [B, S, H, dHead]), [0, 2, 1, 3]);
+		); // [B, S, D]
 		for (let i = 0; i < c.n_layers; i++) {
 			// One tidy per block: without it every block's intermediates (4 copies of the [B, H, S, S] attention among
 			// them) live until the forward returns, so memory grows with n_layers; under a gradient tape the tensors
 			// backprop needs are kept by tfjs regardless.
-			x = tf.tidy(() => block(i, x));
-		}
-		function block(i: number, x: Tensor): Tensor {
-			const b = `model.blocks.${i}`;
-			const bias = (n: string) => (c.enable_bias ? p[`${b}.att.${n}.bias`] : undefined);
-			const hA = layerNorm(tf, x, p[`${b}.att_norm.weight`], p[`${b}.att_norm.bias`]);
-			const q = applyRope(tf, heads(linear(tf, hA, p[`${b}.att.proj_q.weight`], bias('proj_q'))), cos, sin);
-			const k = applyRope(tf, heads(linear(tf, hA, p[`${b}.att.proj_k.weight`], bias('proj_k'))), cos, sin);
-			const v = heads(linear(tf, hA, p[`${b}.att.proj_v.weight`], bias('proj_v')));
-			const att = tf.softmax(tf.add(tf.mul(mm(tf, q, k, false, true), scale), mask));
-			const merged = tf.reshape(tf.transpose(mm(tf, att, v), [0, 2, 1, 3]), [B, S, c.d_model]);
-			const y = tf.add(x, linear(tf, merged, p[`${b}.att.proj_o.weight`], bias('proj_o')));
-			const hF = layerNorm(tf, y, p[`${b}.ffn_norm.weight`], p[`${b}.ffn_norm.bias`]);
-			const inner = swiglu(tf, linear(tf, hF, p[`${b}.ffn.fc1.weight`], p[`${b}.ffn.fc1.bias`]));
-			return tf.add(y, linear(tf, inner, p[`${b}.ffn.fc2.weight`], p[`${b}.ffn.fc2.bias`]));
+			const input = x;
+			x = tf.tidy(() => block(tf, c, p, i, input, tables));
 		}
 		return layerNorm(tf, x, p['model.output_norm.weight'], p['model.output_norm.bias']);
 	});
@@ -237,6 +265,27 @@ export function logits(tf: TF, p: Params, hidden: Tensor): Tensor {
 		const down = linear(tf, hidden, p['head_proj.weight']);
 		return linear(tf, down, p['model.input_embedding.embedding.weight']);
 	});
+}
+
+/**
+ * The reward pooler on the selected hidden state x [B, D] (the reference's `pooler_pipeline`): identity, BERT
+ * (tanh(linear)), T5 (dropout first) and their SwiGLU variants. `drop(t, k)` applies the k-th dropout site.
+ */
+function pool(tf: TF, c: LSWTConfig, p: Params, x: Tensor, drop: (t: Tensor, k: number) => Tensor): Tensor {
+	const lin = (key: string, t: Tensor) => linear(tf, t, p[`${key}.weight`], p[`${key}.bias`]);
+	const [l1, l2] = poolerLinears(c).map((l) => l.key);
+	switch (c.reward_pooler) {
+		case 'identity':
+			return drop(x, 0);
+		case 'bert':
+			return drop(tf.tanh(lin(l1, x)), 1);
+		case 't5':
+			return drop(tf.tanh(lin(l1, drop(x, 0))), 1);
+		case 'swiglu_bert':
+			return drop(tf.tanh(lin(l2, swiglu(tf, lin(l1, x)))), 1);
+		case 'swiglu_t5':
+			return drop(tf.tanh(lin(l2, swiglu(tf, lin(l1, drop(x, 0))))), 1);
+	}
 }
 
 /**
@@ -258,30 +307,12 @@ export function rewards(
 			1,
 			S,
 		]);
-		let x: Tensor = tf.reshape(tf.matMul(pick, hidden), [B, d]);
-		const drop = (t: Tensor, k: number) =>
+		let x: Tensor = tf.reshape(tf.matMul(pick, hidden), [B, d]); // [B, D]
+		x = pool(tf, c, p, x, (t, k) =>
 			opts.training && c.reward_dropout > 0
 				? tf.dropout(t, c.reward_dropout, undefined, (opts.dropoutSeed ?? 0) + k)
-				: t;
-		const lin = (key: string, t: Tensor) => linear(tf, t, p[`${key}.weight`], p[`${key}.bias`]);
-		const [l1, l2] = poolerLinears(c).map((l) => l.key);
-		switch (c.reward_pooler) {
-			case 'identity':
-				x = drop(x, 0);
-				break;
-			case 'bert':
-				x = drop(tf.tanh(lin(l1, x)), 1);
-				break;
-			case 't5':
-				x = drop(tf.tanh(lin(l1, drop(x, 0))), 1);
-				break;
-			case 'swiglu_bert':
-				x = drop(tf.tanh(lin(l2, swiglu(tf, lin(l1, x)))), 1);
-				break;
-			case 'swiglu_t5':
-				x = drop(tf.tanh(lin(l2, swiglu(tf, lin(l1, drop(x, 0))))), 1);
-				break;
-		}
+				: t,
+		); // [B, D]
 		const head = c.reward_heads?.[0];
 		if (!head) throw new Error('This model has no reward head: config.reward_heads is empty');
 		return tf.reshape(linear(tf, x, p[`reward_heads.${head}.weight`]), [B]);
