@@ -24,7 +24,7 @@ const cellModules: Record<string, () => Promise<unknown>> = {
 	'$lib/dph/random': () => import('../dph/random'),
 	'$lib/dph/losses': () => import('../dph/losses/index'),
 	'$lib/dph/landscape': () => import('../dph/landscape'),
-	'$lib/dph/dynamics': () => import('../dph/dynamics'),
+	'$lib/dph/dynamics': () => import('../dph/dynamics/index'),
 	'$lib/dph/score': () => import('../dph/score'),
 	'$lib/dph/model/config': () => import('../dph/model/config'),
 	'$lib/dph/model/lswt': () => import('../dph/model/lswt'),

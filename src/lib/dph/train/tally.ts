@@ -9,25 +9,36 @@ export interface PairMetrics {
 	margin: number;
 }
 
+/** Σ r_w, Σ r_l and how many pairs had r_w > r_l (a tie counts as wrong), over every pair added so far. */
+export interface RewardSums {
+	correct: number;
+	rw: number;
+	rl: number;
+}
+
+/** Adds the pairs' rewards to `sums` in place, in index order; returns `sums`. */
+export function addRewards(sums: RewardSums, rw: ArrayLike<number>, rl: ArrayLike<number>): RewardSums {
+	for (let i = 0; i < rw.length; i++) {
+		if (rw[i] > rl[i]) sums.correct++;
+		sums.rw += rw[i];
+		sums.rl += rl[i];
+	}
+	return sums;
+}
+
 /** Running pair-weighted sums of the per-batch metrics; training steps and validation both use it. */
 export class PairTally {
 	pairs = 0;
 	private dph = 0;
 	private dpo = 0;
-	private correct = 0;
 	private lpCorrect = 0;
-	private rw = 0;
-	private rl = 0;
+	private readonly rewards: RewardSums = { correct: 0, rw: 0, rl: 0 };
 
 	/** `avgLogProb` holds the B chosen rows, then the B rejected rows. */
 	add(dphLoss: number, dpoLoss: number, rw: ArrayLike<number>, rl: ArrayLike<number>, avgLogProb: ArrayLike<number>) {
 		const B = rw.length;
-		for (let i = 0; i < B; i++) {
-			if (rw[i] > rl[i]) this.correct++;
-			if (avgLogProb[i] > avgLogProb[B + i]) this.lpCorrect++;
-			this.rw += rw[i];
-			this.rl += rl[i];
-		}
+		addRewards(this.rewards, rw, rl);
+		for (let i = 0; i < B; i++) if (avgLogProb[i] > avgLogProb[B + i]) this.lpCorrect++;
 		this.dph += dphLoss * B;
 		this.dpo += dpoLoss * B;
 		this.pairs += B;
@@ -35,14 +46,15 @@ export class PairTally {
 
 	metrics(): PairMetrics {
 		const n = this.pairs;
+		const { correct, rw, rl } = this.rewards;
 		return {
 			dphLoss: this.dph / n,
 			dpoLoss: this.dpo / n,
-			dphAccuracy: this.correct / n,
+			dphAccuracy: correct / n,
 			logprobAccuracy: this.lpCorrect / n,
-			rewardChosen: this.rw / n,
-			rewardRejected: this.rl / n,
-			margin: (this.rw - this.rl) / n,
+			rewardChosen: rw / n,
+			rewardRejected: rl / n,
+			margin: (rw - rl) / n,
 		};
 	}
 }
