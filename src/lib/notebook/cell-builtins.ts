@@ -32,7 +32,7 @@ const cellModules: Record<string, () => Promise<unknown>> = {
 	'$lib/dph/train/config': () => import('../dph/train/config'),
 	'$lib/dph/train/objective': () => import('../dph/train/objective'),
 	'$lib/dph/train/trainer': () => import('../dph/train/trainer'),
-	'$lib/dph/checkpoint/safetensors': () => import('../dph/checkpoint/safetensors'),
+	'$lib/dph/checkpoint/safetensors': () => import('../dph/checkpoint/safetensors/index'),
 	'$lib/dph/checkpoint/load': () => import('../dph/checkpoint/load'),
 	'$lib/dph/sweep/spec': () => import('../dph/sweep/spec'),
 	'$lib/dph/sweep/aggregate': () => import('../dph/sweep/aggregate'),

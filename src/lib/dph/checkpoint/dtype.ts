@@ -99,18 +99,20 @@ export function f32BitsToBF16Bits(x: number): number {
 }
 
 export function f32ToF16(src: Float32Array, out?: Uint16Array): Uint16Array {
-	assertLittleEndian();
-	const o = out ?? new Uint16Array(src.length);
-	const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
-	for (let i = 0; i < src.length; i++) o[i] = f32BitsToF16Bits(bits[i]);
-	return o;
+	return toHalves(src, 'F16', out);
 }
 
 export function f32ToBF16(src: Float32Array, out?: Uint16Array): Uint16Array {
+	return toHalves(src, 'BF16', out);
+}
+
+/** Two loops, not a rounding callback: each loop then calls one function, which the engine inlines. */
+function toHalves(src: Float32Array, dtype: 'F16' | 'BF16', out?: Uint16Array): Uint16Array {
 	assertLittleEndian();
 	const o = out ?? new Uint16Array(src.length);
 	const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
-	for (let i = 0; i < src.length; i++) o[i] = f32BitsToBF16Bits(bits[i]);
+	if (dtype === 'F16') for (let i = 0; i < src.length; i++) o[i] = f32BitsToF16Bits(bits[i]);
+	else for (let i = 0; i < src.length; i++) o[i] = f32BitsToBF16Bits(bits[i]);
 	return o;
 }
 
