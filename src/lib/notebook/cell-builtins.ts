@@ -37,9 +37,11 @@ const cellModules: Record<string, () => Promise<unknown>> = {
 	'$lib/dph/sweep/spec': () => import('../dph/sweep/spec'),
 	'$lib/dph/sweep/aggregate': () => import('../dph/sweep/aggregate'),
 	'$lib/dph/sweep/results': () => import('../dph/sweep/results'),
-	'$lib/dph/sweep/results-idb': () => import('../dph/sweep/results-idb'),
+	'$lib/browser/results-idb': () => import('../browser/results-idb'),
 	'$lib/viz/landscape-figure': () => import('../viz/landscape-figure'),
 };
+/** Names of cell modules that moved, so notebooks autosaved before the move still run; not listed in messages. */
+const movedCellModules: Record<string, string> = { '$lib/dph/sweep/results-idb': '$lib/browser/results-idb' };
 /** Svelte components are browser code by construction, so a glob over them cannot leak Node modules. */
 const componentModules = import.meta.glob(['../components/*.svelte', '../components/train/*.svelte']);
 
@@ -65,7 +67,8 @@ export async function importForCell(specifier: string): Promise<unknown> {
 		.replace(/^https:\/\/cdn\.jsdelivr\.net\/npm\/([^/]+(?:\/[^/+]+)?)\/\+esm$/, '$1');
 	const bare = spec.replace(/@[\d.^~]+$/, '');
 	if (Object.hasOwn(packageModules, bare)) return packageModules[bare]();
-	const lib = spec.replace(/\.ts$/, '').replace(/\/index$/, '');
+	const named = spec.replace(/\.ts$/, '').replace(/\/index$/, '');
+	const lib = Object.hasOwn(movedCellModules, named) ? movedCellModules[named] : named;
 	if (Object.hasOwn(cellModules, lib)) return cellModules[lib]();
 	const m = /^\$lib\/(components\/.*)$/.exec(spec);
 	if (m) {

@@ -2,6 +2,8 @@
  * The compute worker's jobs, by kind (types and progress shapes are in jobs.ts). Static imports: this module is
  * loaded by the worker only.
  */
+
+import { IdbResultsStore } from '../browser/results-idb';
 import { getTf, initBackend } from '../dph/backend';
 import { filesFolder, urlFolder } from '../dph/checkpoint/folder';
 import { type LoadedCheckpoint, loadCheckpoint } from '../dph/checkpoint/load';
@@ -9,7 +11,6 @@ import { accuracy, scoreItems } from '../dph/score';
 import { runSelfTest } from '../dph/selftest';
 import { aggregate } from '../dph/sweep/aggregate';
 import { MemoryResultsStore } from '../dph/sweep/results';
-import { IdbResultsStore } from '../dph/sweep/results-idb';
 import { runSweep } from '../dph/sweep/runner';
 import { loadSweep } from '../dph/sweep/spec';
 import { resolveTrainConfig } from '../dph/train/config';

@@ -30,4 +30,11 @@ describe('importForCell', () => {
 		expect(a).toBe(b);
 		expect(Object.keys(a).length).toBeGreaterThan(0);
 	});
+
+	it('resolves the old name of a moved module to the new one, without listing it', async () => {
+		const moved = await importForCell('$lib/dph/sweep/results-idb');
+		expect(moved).toBe(await importForCell('$lib/browser/results-idb'));
+		expect(moved).toHaveProperty('IdbResultsStore');
+		expect(cellImportNames).not.toContain('$lib/dph/sweep/results-idb');
+	});
 });

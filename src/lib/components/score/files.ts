@@ -2,11 +2,11 @@
  * Getting a checkpoint folder's files: from IndexedDB (trained in this browser), a directory picker, an
  * <input webkitdirectory>, or a drag & drop of a folder (or of its files). Subfolders are not descended into: a checkpoint is one flat folder.
  */
-import { loadCheckpoint } from '$lib/dph/checkpoint/store';
+import { readStoredCheckpoint } from '$lib/browser/checkpoint-idb';
 
 /** The files of a checkpoint trained and stored in this browser, or null when it is no longer there. */
 export async function storedFiles(name: string): Promise<File[] | null> {
-	const c = await loadCheckpoint(name);
+	const c = await readStoredCheckpoint(name);
 	if (!c) return null;
 	return Object.entries(c.files).map(
 		([file, data]) => new File([typeof data === 'string' ? data : new Uint8Array(data)], file),

@@ -1,7 +1,7 @@
 /**
  * Sweep results: one JSON object per finished run, appended to a store as soon as the run ends, so an interruption
  * loses at most the run in progress. The same record goes to a JSONL file (CLI, src/node/results-jsonl.ts) or IndexedDB
- * (browser, results-idb.ts).
+ * (browser, src/lib/browser/results-idb.ts).
  *
  *   {"sweep":"pooler-objective","spec_hash":"…","id":"pooler=bert,objective=sepdph,seed=1","index":3,
  *    "params":{"pooler":"bert","objective":"sepdph","seed":1},"config_hash":"…",

@@ -1,9 +1,9 @@
 /**
- * Trained checkpoints kept in this browser (IndexedDB). Writing one out as a folder or downloads is browser-only
- * code: src/lib/browser/checkpoint-download.ts.
+ * Trained checkpoints kept in this browser (IndexedDB). Browser (and worker) only, so it lives outside src/lib/dph;
+ * writing one out as a folder or downloads is checkpoint-download.ts.
  */
 import { createStore, get, keys, set, type UseStore } from 'idb-keyval';
-import type { CheckpointFiles } from '../train/trainer';
+import type { CheckpointFiles } from '$lib/dph/train/trainer';
 
 export interface StoredCheckpoint {
 	name: string;
@@ -23,14 +23,14 @@ const db = () => {
  * commits a transaction whole or not at all, so a tab closed or crashed mid-save leaves the previous checkpoint of
  * that name, never some files of each. Keep it one record: splitting the files over keys or transactions breaks this.
  */
-export async function saveCheckpoint(c: StoredCheckpoint): Promise<void> {
+export async function saveStoredCheckpoint(c: StoredCheckpoint): Promise<void> {
 	await set(c.name, c, db());
 }
 
-export async function loadCheckpoint(name: string): Promise<StoredCheckpoint | undefined> {
+export async function readStoredCheckpoint(name: string): Promise<StoredCheckpoint | undefined> {
 	return get<StoredCheckpoint>(name, db());
 }
 
-export async function listCheckpoints(): Promise<string[]> {
+export async function listStoredCheckpoints(): Promise<string[]> {
 	return (await keys<string>(db())).sort();
 }

@@ -1,10 +1,11 @@
 /**
  * The results store of the browser: IndexedDB (through idb-keyval), one entry per sweep name holding its results
  * in append order. Works in the page and in the compute worker, so the worker appends as runs finish and a reload
- * of the page finds them.
+ * of the page finds them. Browser (and worker) only, so it lives outside src/lib/dph; the Node one is
+ * src/node/results-jsonl.ts.
  */
 import { createStore, del, get, keys, type UseStore, update } from 'idb-keyval';
-import type { ResultsStore, RunResult } from './results';
+import type { ResultsStore, RunResult } from '$lib/dph/sweep/results';
 
 let db: UseStore | null = null;
 /** Opened on first use, never at import, so server-side rendering does not touch IndexedDB. */
