@@ -10,10 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { isObject, type Obj } from '../lib/dph/validate.ts';
 import { UsageError } from './args.ts';
-
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** 1-based line and column of a character offset. */
 function lineCol(text: string, offset: number): string {
@@ -95,7 +93,7 @@ export function readJsonObject(file: string, what: string): Obj {
 			`${file} is not valid JSON: ${msg}${at && !/line/.test(msg) ? ` (${lineCol(text, Number(at[1]))})` : ''}`,
 		);
 	}
-	if (!isObj(raw)) {
+	if (!isObject(raw)) {
 		const got = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `${typeof raw} ${JSON.stringify(raw)}`;
 		throw new UsageError(`${file}: the ${what} must be a JSON object ({ "field": value, … }), got ${got}`);
 	}
@@ -114,7 +112,7 @@ export function readJsonObject(file: string, what: string): Obj {
  */
 export function inlineJsonlPath(config: Obj, file: string, at = ''): Obj {
 	const data = config.data;
-	if (!isObj(data) || data.jsonlPath === undefined) return config;
+	if (!isObject(data) || data.jsonlPath === undefined) return config;
 	const field = `${at}data.jsonlPath`;
 	const { jsonlPath, ...rest } = data;
 	if (typeof jsonlPath !== 'string' || !jsonlPath) {

@@ -2,6 +2,7 @@
  * LSWT model configuration with the reference's field names and defaults (Avelina9X/direct-preference-heads,
  * `src/model/configuration.py`, LSWTConfig), so config.json moves between this workbench and PyTorch unchanged.
  */
+import { ConfigError, checkers, showValue } from '../validate';
 
 export type PoolerName = 'identity' | 'bert' | 't5' | 'swiglu_bert' | 'swiglu_t5';
 export const POOLERS: readonly PoolerName[] = ['identity', 'bert', 't5', 'swiglu_bert', 'swiglu_t5'];
@@ -56,15 +57,7 @@ export const REFERENCE_DEFAULTS: LSWTConfig = {
 	eos_token_id: 2,
 };
 
-export class ConfigError extends Error {
-	override name = 'ConfigError';
-	constructor(
-		message: string,
-		readonly field?: string,
-	) {
-		super(message);
-	}
-}
+export { ConfigError };
 
 /**
  * Validate and fill a config. Missing fields take the reference defaults and are listed in `defaulted`; wrong types
@@ -83,24 +76,21 @@ export function resolveConfig(
 		}
 	}
 	const c = out as LSWTConfig;
-	const fail = (field: string, why: string): never => {
-		throw new ConfigError(`${where}: ${field} ${why}`, field);
-	};
-	const int = (f: keyof LSWTConfig, min: number) => {
-		const v = c[f];
-		if (typeof v !== 'number' || !Number.isInteger(v))
-			fail(String(f), `must be a whole number, got ${JSON.stringify(v)}`);
-		if ((v as number) < min) fail(String(f), `must be ≥ ${min}, got ${v}`);
+	// config.json errors keep the wording checkpoint loading has always shown ("n_layers must be …, got …").
+	const { bool, invalid, num, oneOf, reject } = checkers(ConfigError, {
+		message: (path, value, valid) => `${where}: ${path} must be ${valid}, got ${showValue(value)}`,
+		oneOf: (_path, list) => `one of ${list.join(', ')}`,
+	});
+	const fail = (field: string, why: string) => reject(field, `${where}: ${field} ${why}`, c[field]);
+	const int = (f: keyof LSWTConfig & string, min: number) => {
+		num(f, c[f], Number.isInteger, 'a whole number');
+		num(f, c[f], (n) => n >= min, `≥ ${min}`);
 	};
 	for (const f of ['vocab_size', 'd_vocab', 'd_model', 'd_ffn', 'n_heads', 'n_layers'] as const) int(f, 1);
 	int('n_registers', 0);
 	for (const f of ['pad_token_id', 'bos_token_id', 'eos_token_id'] as const) int(f, 0);
-	for (const f of ['gated_ffn', 'gated_att', 'qk_norm', 'enable_bias', 'rope_reversed'] as const) {
-		if (typeof c[f] !== 'boolean') fail(f, `must be true or false, got ${JSON.stringify(c[f])}`);
-	}
-	if (typeof c.rope_base_freq !== 'number' || !(c.rope_base_freq > 0)) {
-		fail('rope_base_freq', `must be a positive number, got ${JSON.stringify(c.rope_base_freq)}`);
-	}
+	for (const f of ['gated_ffn', 'gated_att', 'qk_norm', 'enable_bias', 'rope_reversed'] as const) bool(f, c[f]);
+	num('rope_base_freq', c.rope_base_freq, (n) => n > 0, 'a positive number');
 	if (c.d_model % c.n_heads !== 0) {
 		fail('d_model', `(${c.d_model}) must be divisible by n_heads (${c.n_heads})`);
 	}
@@ -111,22 +101,15 @@ export function resolveConfig(
 		c.reward_heads !== null &&
 		!(Array.isArray(c.reward_heads) && c.reward_heads.every((h) => typeof h === 'string'))
 	) {
-		fail('reward_heads', `must be a list of names or null, got ${JSON.stringify(c.reward_heads)}`);
+		invalid('reward_heads', c.reward_heads, 'a list of names or null');
 	}
-	if (!POOLERS.includes(c.reward_pooler)) {
-		fail('reward_pooler', `must be one of ${POOLERS.join(', ')}, got ${JSON.stringify(c.reward_pooler)}`);
-	}
-	if (typeof c.reward_dropout !== 'number' || c.reward_dropout < 0 || c.reward_dropout >= 1) {
-		fail('reward_dropout', `must be in [0, 1), got ${JSON.stringify(c.reward_dropout)}`);
-	}
+	oneOf('reward_pooler', c.reward_pooler, POOLERS);
+	num('reward_dropout', c.reward_dropout, (n) => n >= 0 && n < 1, 'in [0, 1)');
 	for (const f of CONTEXT_FIELDS) {
 		const v = c[f];
 		if (v === undefined || (v === null && f === 'rope_positions')) continue;
-		if (typeof v !== 'number' || !Number.isInteger(v) || v < 2)
-			fail(
-				f,
-				`must be a whole number of tokens ≥ 2${f === 'rope_positions' ? ' or null' : ''}, got ${JSON.stringify(v)}`,
-			);
+		const orNull = f === 'rope_positions' ? ' or null' : '';
+		num(f, v, (n) => Number.isInteger(n) && n >= 2, `a whole number of tokens ≥ 2${orNull}`);
 	}
 	return { config: c, defaulted };
 }

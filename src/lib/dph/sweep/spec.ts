@@ -21,12 +21,12 @@ import { POOLERS, type PoolerName } from '../model/config';
 import {
 	DEFAULT_TRAIN_CONFIG,
 	resolveTrainConfig,
-	showValue,
 	TRAIN_PRESETS,
 	type TrainConfig,
 	TrainConfigError,
 	withScaledWarmup,
 } from '../train/config';
+import { ConfigError, checkers, isObject, type Obj, showValue } from '../validate';
 
 /** Grid axes in run order; seed last so it varies fastest. */
 export const AXES = [
@@ -95,19 +95,12 @@ export interface ExpandedSweep {
 
 export const MAX_RUNS = 10_000;
 
-export class SweepSpecError extends Error {
+/** An invalid sweep spec; `field` is the path of the offending field, e.g. `grid.dphEps[2]` or `base.optim.lr`. */
+export class SweepSpecError extends ConfigError {
 	override name = 'SweepSpecError';
-	constructor(
-		message: string,
-		/** Path of the offending field, e.g. `grid.dphEps[2]` or `base.optim.lr`. */
-		readonly field: string,
-	) {
-		super(message);
-	}
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const { array, knownKeys, oneOf, reject } = checkers(SweepSpecError);
 
 /** Where each axis lands in a TrainConfig. */
 const AXIS_PATH: Record<Axis, readonly [string] | readonly [string, string]> = {
@@ -133,13 +126,13 @@ function withAxis(raw: Obj, axis: Axis, value: ParamValue): Obj {
 	const path = AXIS_PATH[axis];
 	if (path.length === 1) return { ...raw, [path[0]]: value };
 	const inner = raw[path[0]];
-	return { ...raw, [path[0]]: { ...(isObj(inner) ? inner : {}), [path[1]]: value } };
+	return { ...raw, [path[0]]: { ...(isObject(inner) ? inner : {}), [path[1]]: value } };
 }
 
 /** JSON with object keys sorted, so the hash does not depend on how the file orders its keys. */
 function canonical(x: unknown): string {
 	if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
-	if (isObj(x)) {
+	if (isObject(x)) {
 		return `{${Object.keys(x)
 			.sort()
 			.filter((k) => x[k] !== undefined)
@@ -167,97 +160,83 @@ const resolveRun = (raw: Obj, presetBase: TrainConfig) =>
 
 /** Validate a raw sweep spec (parsed JSON). Errors name the field path and list what is allowed. */
 export function parseSweepSpec(raw: unknown, opts: { defaultName?: string } = {}): SweepSpec {
-	if (!isObj(raw)) throw new SweepSpecError('the sweep spec must be a JSON object', '(root)');
-	const known = ['name', 'preset', 'base', 'grid'];
-	for (const k of Object.keys(raw)) {
-		if (!known.includes(k)) throw new SweepSpecError(`${k} is not a sweep field (known: ${known.join(', ')})`, k);
-	}
+	if (!isObject(raw)) return reject('(root)', 'the sweep spec must be a JSON object', raw);
+	knownKeys('', raw, ['name', 'preset', 'base', 'grid'], 'a sweep field');
 	const name = raw.name ?? opts.defaultName ?? 'sweep';
 	if (typeof name !== 'string' || !/^[\w.-]{1,100}$/.test(name)) {
-		throw new SweepSpecError(
-			`name = ${JSON.stringify(name)} is invalid: use 1–100 letters, digits, "_", "-" or "." (it names result files and stores)`,
+		reject(
 			'name',
+			`name = ${showValue(name)} is invalid: use 1–100 letters, digits, "_", "-" or "." (it names result files and stores)`,
+			name,
 		);
 	}
-	const preset = raw.preset ?? 'sepdph-demo';
-	if (!SWEEP_PRESETS.includes(preset as SweepPreset)) {
-		throw new SweepSpecError(
-			`preset = ${JSON.stringify(preset)} is invalid: valid ${SWEEP_PRESETS.join(', ')}`,
-			'preset',
-		);
-	}
+	const preset = oneOf('preset', raw.preset ?? 'sepdph-demo', SWEEP_PRESETS);
 	const base = raw.base ?? {};
-	if (!isObj(base)) throw new SweepSpecError('base must be an object (a partial training config)', 'base');
-	if (!isObj(raw.grid)) {
-		throw new SweepSpecError(`grid must be an object with one or more axes (known: ${AXES.join(', ')})`, 'grid');
-	}
+	if (!isObject(base)) return reject('base', 'base must be an object (a partial training config)', base);
 	const rawGrid = raw.grid;
-	const presetBase = TRAIN_PRESETS[preset as SweepPreset](DEFAULT_TRAIN_CONFIG);
+	if (!isObject(rawGrid)) {
+		return reject('grid', `grid must be an object with one or more axes (known: ${AXES.join(', ')})`, rawGrid);
+	}
+	const presetBase = TRAIN_PRESETS[preset](DEFAULT_TRAIN_CONFIG);
 	// The base alone must be a valid config before its axes are varied.
 	try {
 		resolveRun(base, presetBase);
 	} catch (e) {
 		const f = fieldOf(e);
-		throw new SweepSpecError(`base.${(e as Error).message}`, f ? `base.${f}` : 'base');
+		reject(f ? `base.${f}` : 'base', `base.${(e as Error).message}`);
 	}
-	const grid: SweepGrid = {};
 	const axes = Object.keys(rawGrid);
 	if (!axes.length) {
-		throw new SweepSpecError(
-			`grid has no axes; give at least one of ${AXES.join(', ')} (e.g. "seed": [1, 2, 3])`,
-			'grid',
-		);
+		reject('grid', `grid has no axes; give at least one of ${AXES.join(', ')} (e.g. "seed": [1, 2, 3])`);
 	}
-	for (const axis of axes) {
-		const field = `grid.${axis}`;
-		if (!(AXES as readonly string[]).includes(axis)) {
-			throw new SweepSpecError(`${field} is not a sweep axis (known: ${AXES.join(', ')})`, field);
-		}
-		const a = axis as Axis;
-		const values = rawGrid[axis];
-		if (!Array.isArray(values)) {
-			throw new SweepSpecError(`${field} must be an array of values, got ${JSON.stringify(values)}`, field);
-		}
-		if (!values.length)
-			throw new SweepSpecError(`${field} is empty; give at least one value or leave the axis out`, field);
+	knownKeys('grid', rawGrid, AXES, 'a sweep axis');
+	const grid: SweepGrid = {};
+	for (const a of axes as Axis[]) {
+		const field = `grid.${a}`;
 		const seen = new Set<string>();
-		values.forEach((v: unknown, i: number) => {
-			const at = `${field}[${i}]`;
-			const choices = STRING_AXES[a];
-			if (choices) {
-				if (typeof v !== 'string' || !choices.includes(v)) {
-					throw new SweepSpecError(`${at} = ${showValue(v)} is invalid: valid ${choices.join(', ')}`, at);
-				}
-			} else if (typeof v !== 'number' || !Number.isFinite(v)) {
-				throw new SweepSpecError(`${at} = ${showValue(v)} is invalid: must be a number`, at);
-			}
-			if (seen.has(String(v))) throw new SweepSpecError(`${at} = ${showValue(v)} is listed twice`, at);
-			seen.add(String(v));
-			// The value alone over the base: reuses the training config's ranges, reported at the grid's path.
-			try {
-				resolveRun(withAxis(base, a, v as ParamValue), presetBase);
-			} catch (e) {
-				const f = fieldOf(e);
-				const msg = (e as Error).message;
-				const where = AXIS_PATH[a].join('.');
-				throw new SweepSpecError(
-					f === where && msg.startsWith(`${f} = `)
-						? `${at}${msg.slice(f.length).replace(' is invalid:', ' is out of range:')} (${where})`
-						: `${at} = ${showValue(v)}: ${msg}`,
-					at,
-				);
-			}
-		});
-		(grid as Record<Axis, ParamValue[]>)[a] = values as ParamValue[];
+		const values = array(
+			field,
+			rawGrid[a],
+			(v, at) => checkAxisValue(a, v, at, seen, base, presetBase),
+			'an array of values',
+		);
+		if (!values.length) reject(field, `${field} is empty; give at least one value or leave the axis out`, values);
+		(grid as Record<Axis, ParamValue[]>)[a] = values;
 	}
 	const total = AXES.reduce((n, a) => n * (grid[a]?.length ?? 1), 1);
 	if (total > MAX_RUNS) {
 		const sizes = AXES.filter((a) => grid[a])
 			.map((a) => `${a} ${grid[a]?.length}`)
 			.join(' × ');
-		throw new SweepSpecError(`grid expands to ${total} runs (${sizes}); the limit is ${MAX_RUNS}`, 'grid');
+		reject('grid', `grid expands to ${total} runs (${sizes}); the limit is ${MAX_RUNS}`, total);
 	}
-	return { name, preset: preset as SweepPreset, base, grid };
+	return { name: name as string, preset, base, grid };
+}
+
+/** One value of a grid axis at `at`: of the axis's type, not listed twice, and valid over the base alone. */
+function checkAxisValue(a: Axis, v: unknown, at: string, seen: Set<string>, base: Obj, presetBase: TrainConfig) {
+	const choices = STRING_AXES[a];
+	if (choices) oneOf(at, v, choices);
+	else if (typeof v !== 'number' || !Number.isFinite(v))
+		reject(at, `${at} = ${showValue(v)} is invalid: must be a number`, v);
+	if (seen.has(String(v))) reject(at, `${at} = ${showValue(v)} is listed twice`, v);
+	seen.add(String(v));
+	// The value alone over the base: reuses the training config's ranges, reported at the grid's path.
+	try {
+		resolveRun(withAxis(base, a, v as ParamValue), presetBase);
+	} catch (e) {
+		const f = fieldOf(e);
+		const msg = (e as Error).message;
+		const where = AXIS_PATH[a].join('.');
+		reject(
+			at,
+			f === where && msg.startsWith(`${f} = `)
+				? `${at}${msg.slice(f.length).replace(' is invalid:', ' is out of range:')} (${where})`
+				: `${at} = ${showValue(v)}: ${msg}`,
+			v,
+		);
+	}
+	return v as ParamValue;
 }
 
 /** All runs of a spec in run order, each with a resolved, validated TrainConfig. */

@@ -4,6 +4,7 @@
  */
 import { DPH_OBJECTIVES } from '../losses';
 import { POOLERS, type PoolerName } from '../model/config';
+import { at, ConfigError, checkers, isObject, type Obj, showValue } from '../validate';
 import type { ObjectiveConfig } from './objective';
 
 export interface TrainConfig {
@@ -78,23 +79,12 @@ export const TRAIN_PRESETS: Record<string, (base?: TrainConfig) => TrainConfig> 
 	'condph-demo': (b = DEFAULT_TRAIN_CONFIG) => ({ ...b, objective: { ...b.objective, dph: 'condph', dphEps: 0.1 } }),
 };
 
-export class TrainConfigError extends Error {
+/** An invalid training config; `field` is the path of the offending option (`optim.lr`, `(root)`). */
+export class TrainConfigError extends ConfigError {
 	override name = 'TrainConfigError';
-	constructor(
-		message: string,
-		readonly field: string,
-	) {
-		super(message);
-	}
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-
-/** A value as a message shows it: JSON, except that non-finite numbers (which JSON prints as null) keep their name. */
-export function showValue(v: unknown): string {
-	return typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
-}
+const { int, num, oneOf, reject } = checkers(TrainConfigError);
 
 /**
  * The warm-up of a config that sets `steps` but not `optim.warmupSteps`: the base's, cut to a tenth of the run,
@@ -105,7 +95,7 @@ export function showValue(v: unknown): string {
 export function withScaledWarmup(raw: Obj, base: TrainConfig = DEFAULT_TRAIN_CONFIG): Obj {
 	const { steps, optim } = raw;
 	if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1) return raw;
-	if (optim !== undefined && (!isObj(optim) || optim.warmupSteps !== undefined)) return raw;
+	if (optim !== undefined && (!isObject(optim) || optim.warmupSteps !== undefined)) return raw;
 	const warmupSteps = Math.min(base.optim.warmupSteps, Math.floor(steps / 10));
 	return { ...raw, optim: { ...(optim ?? {}), warmupSteps } };
 }
@@ -114,48 +104,38 @@ export function withScaledWarmup(raw: Obj, base: TrainConfig = DEFAULT_TRAIN_CON
 function merge(base: Obj, raw: Obj, path: string): Obj {
 	const out: Obj = { ...base };
 	for (const [k, v] of Object.entries(raw)) {
-		const field = path ? `${path}.${k}` : k;
+		const field = at(path, k);
 		if (path === 'data' && k === 'jsonlPath') {
-			throw new TrainConfigError(
-				'data.jsonlPath names a file, which only the dph CLI reads (relative to the config file); here give the JSONL text itself as data.jsonl',
+			reject(
 				field,
+				'data.jsonlPath names a file, which only the dph CLI reads (relative to the config file); here give the JSONL text itself as data.jsonl',
+				v,
 			);
 		}
 		if (!(k in base) && !(path === 'data' && k === 'jsonl')) {
-			throw new TrainConfigError(`${field} is not a training option (known: ${Object.keys(base).join(', ')})`, field);
+			reject(field, `${field} is not a training option (known: ${Object.keys(base).join(', ')})`, v);
 		}
-		out[k] = isObj(base[k]) && isObj(v) ? merge(base[k] as Obj, v, field) : v;
+		out[k] = isObject(base[k]) && isObject(v) ? merge(base[k] as Obj, v, field) : v;
 	}
 	return out;
 }
 
 export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRAIN_CONFIG): TrainConfig {
-	if (!isObj(raw)) throw new TrainConfigError('the training config must be a JSON object', '(root)');
+	if (!isObject(raw)) return reject('(root)', 'the training config must be a JSON object', raw);
 	const c = merge(base as unknown as Obj, raw, '') as unknown as TrainConfig;
-	const num = (field: string, v: unknown, ok: (n: number) => boolean, range: string) => {
-		if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
-			throw new TrainConfigError(`${field} = ${showValue(v)} is invalid: valid ${range}`, field);
-		}
-	};
-	const int = (field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) =>
-		num(field, v, (n) => Number.isInteger(n) && n >= min && n <= max, `a whole number in [${min}, ${max}]`);
-	const oneOf = <T extends string>(field: string, v: unknown, list: readonly T[]) => {
-		if (!list.includes(v as T))
-			throw new TrainConfigError(`${field} = ${showValue(v)} is invalid: valid ${list.join(', ')}`, field);
-	};
 	oneOf('model.preset', c.model.preset, ['nano', 'tiny']);
 	oneOf('model.pooler', c.model.pooler, POOLERS);
 	num('model.dropout', c.model.dropout, (n) => n >= 0 && n < 1, '0 ≤ dropout < 1');
 	num('model.initStd', c.model.initStd, (n) => n > 0 && n <= 1, '0 < initStd ≤ 1');
 	oneOf('data.task', c.data.task, ['echo', 'arithmetic', 'multiple-choice', 'copy', 'parity', 'jsonl']);
 	if (c.data.task === 'jsonl' && typeof c.data.jsonl !== 'string') {
-		throw new TrainConfigError('data.jsonl must hold the JSONL text when data.task is "jsonl"', 'data.jsonl');
+		reject('data.jsonl', 'data.jsonl must hold the JSONL text when data.task is "jsonl"', c.data.jsonl);
 	}
 	// Text given for another task would be silently ignored: the run would train on synthetic data instead.
 	if (c.data.task !== 'jsonl' && c.data.jsonl !== undefined) {
-		throw new TrainConfigError(
-			`data.jsonl is given but data.task is ${showValue(c.data.task)}, which does not read it; set data.task to "jsonl" to train on the JSONL, or leave data.jsonl out`,
+		reject(
 			'data.jsonl',
+			`data.jsonl is given but data.task is ${showValue(c.data.task)}, which does not read it; set data.task to "jsonl" to train on the JSONL, or leave data.jsonl out`,
 		);
 	}
 	int('data.trainPairs', c.data.trainPairs, 1);
@@ -185,9 +165,10 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 	int('evalEvery', c.evalEvery, 1);
 	int('seed', c.seed, 0, 2 ** 32 - 1);
 	if (c.optim.warmupSteps >= c.steps) {
-		throw new TrainConfigError(
-			`optim.warmupSteps (${c.optim.warmupSteps}) must be less than steps (${c.steps}); lower it, or leave it out and set steps to get a warm-up of a tenth of the run`,
+		reject(
 			'optim.warmupSteps',
+			`optim.warmupSteps (${c.optim.warmupSteps}) must be less than steps (${c.steps}); lower it, or leave it out and set steps to get a warm-up of a tenth of the run`,
+			c.optim.warmupSteps,
 		);
 	}
 	return c;
