@@ -1,12 +1,11 @@
 /** Progress bars and durations for the commands' stderr lines. */
 
+import { formatDuration } from '../lib/format/duration.ts';
+
 export function bar(done: number, total: number, width = 24): string {
 	const n = Math.max(0, Math.min(width, Math.round((done / Math.max(1, total)) * width)));
 	return `[${'#'.repeat(n)}${' '.repeat(width - n)}]`;
 }
 
-export function seconds(s: number): string {
-	if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
-	if (s < 3600) return `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
-	return `${Math.floor(s / 3600)}h${Math.round((s % 3600) / 60)}m`;
-}
+/** "3.2s", "2m5s", "1h3m": the shared formatter in the CLI's compact style. */
+export const seconds = (s: number): string => formatDuration(s, { compact: true, tenths: true });

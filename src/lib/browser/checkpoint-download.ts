@@ -3,6 +3,7 @@
  * touches `document` and `showDirectoryPicker`, so it lives outside src/lib/dph, which also runs in Node and workers.
  */
 import type { CheckpointFiles } from '$lib/dph/train/trainer';
+import { downloadBlob } from './download';
 
 /**
  * Write the folder with the File System Access API where the browser has it (Chromium: pick a folder, files land
@@ -26,12 +27,6 @@ export async function downloadCheckpoint(name: string, files: CheckpointFiles): 
 			// Permission refused or unsupported: fall back to plain downloads.
 		}
 	}
-	for (const [file, data] of Object.entries(files)) {
-		const a = document.createElement('a');
-		a.href = URL.createObjectURL(new Blob([data as BlobPart]));
-		a.download = `${name}__${file}`;
-		a.click();
-		setTimeout(() => URL.revokeObjectURL(a.href), 2000);
-	}
+	for (const [file, data] of Object.entries(files)) downloadBlob(new Blob([data as BlobPart]), `${name}__${file}`);
 	return 'files';
 }

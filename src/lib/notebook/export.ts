@@ -1,5 +1,7 @@
 /** Export a cell's figure as SVG or PNG, the way a reader would want it in a paper or slide. */
 
+import { downloadBlob } from '../browser/download';
+
 /** The figure in a cell's output: an SVG (Plot or hand-made) or a canvas. */
 export function findFigure(root: HTMLElement): SVGSVGElement | HTMLCanvasElement | null {
 	const svgs = [...root.querySelectorAll('svg')].filter(
@@ -36,20 +38,10 @@ function standaloneSvg(svg: SVGSVGElement): string {
 	return new XMLSerializer().serializeToString(clone);
 }
 
-function download(blob: Blob, filename: string) {
-	const a = document.createElement('a');
-	a.href = URL.createObjectURL(blob);
-	a.download = filename;
-	document.body.append(a);
-	a.click();
-	a.remove();
-	setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
-
 export function exportSvg(root: HTMLElement, name: string): boolean {
 	const fig = findFigure(root);
 	if (!(fig instanceof SVGSVGElement)) return false;
-	download(new Blob([standaloneSvg(fig)], { type: 'image/svg+xml' }), `${name}.svg`);
+	downloadBlob(new Blob([standaloneSvg(fig)], { type: 'image/svg+xml' }), `${name}.svg`);
 	return true;
 }
 
@@ -75,6 +67,6 @@ export async function exportPng(root: HTMLElement, name: string, scale = 2): Pro
 	}
 	const blob = await new Promise<Blob | null>((res) => canvas.toBlob(res, 'image/png'));
 	if (!blob) return false;
-	download(blob, `${name}.png`);
+	downloadBlob(blob, `${name}.png`);
 	return true;
 }

@@ -5,6 +5,7 @@
  * The job is stopped when the cell is invalidated (re-run, edited or deleted).
  */
 
+import { formatDuration } from '../format/duration';
 import type { ComputeWorker } from '../workers/compute-client';
 import type { JobKind, JobSpecs } from '../workers/jobs';
 import { jobTotal } from '../workers/jobs';
@@ -20,11 +21,7 @@ export interface JobValue<K extends JobKind> {
 
 export type JobElement<K extends JobKind> = HTMLDivElement & { value: JobValue<K>; stop(): void };
 
-function fmtSeconds(s: number): string {
-	if (!Number.isFinite(s)) return '…';
-	if (s < 60) return `${Math.ceil(s)} s`;
-	return `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`;
-}
+const fmtSeconds = (s: number) => formatDuration(s, { round: 'up' });
 
 export function makeJob(getWorker: () => ComputeWorker) {
 	return function job<K extends JobKind>(

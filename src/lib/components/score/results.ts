@@ -2,10 +2,11 @@
  * What the Score page shows of a ScoreResult, as plain functions: the ranked single-item table, the batch table
  * and its CSV, and the lines a batch could not score. Kept out of the page so it stays markup.
  */
-import { csvFormat } from 'd3';
+
 import { unknownMessage } from '$lib/dph/data/tokenizer';
 import type { MultipleChoiceItem } from '$lib/dph/data/types';
 import { argmax, type ItemScore, type TokenScore } from '$lib/dph/score';
+import { recordsToCsv } from '$lib/format/csv';
 
 export interface RankedCandidate {
 	i: number;
@@ -90,8 +91,11 @@ export function batchProblems(file: string, lines: readonly number[], scores: re
 	return { errors, warnings };
 }
 
+const BATCH_COLUMNS = ['line', 'prompt', 'label', 'dph_choice', 'logprob_choice', 'rewards', 'logprobs'] as const;
+
 export function batchCsv(rows: readonly BatchRow[]): string {
-	return csvFormat(
+	return recordsToCsv(
+		BATCH_COLUMNS,
 		rows.map((r) => ({
 			line: r.line,
 			prompt: r.prompt,

@@ -7,6 +7,7 @@
  *   formatTable() the table as aligned text (`0.91 ± 0.03`), CSV or JSON
  * Failed (diverged) runs are counted per row but kept out of the statistics.
  */
+import { toCsv } from '../../format/csv';
 import { METRICS, type RunMetrics, type RunResult } from './results';
 import { AXES, type Axis, type ExpandedSweep, type ParamValue } from './spec';
 
@@ -157,29 +158,21 @@ export function formatStat(s: Stat | null, digits = 2): string {
 	return s.sd === null ? s.mean.toFixed(digits) : `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`;
 }
 
-function csvCell(v: string | number | null): string {
-	if (v === null) return '';
-	const s = String(v);
-	return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 export type TableFormat = 'text' | 'csv' | 'json';
 
 export function formatTable(t: SweepTable, format: TableFormat = 'text', digits = 2): string {
 	if (format === 'json') return `${JSON.stringify(t)}\n`;
 	if (format === 'csv') {
 		const head = [...t.axes, 'n', 'failed', ...t.metrics.flatMap((m) => [`${m}_mean`, `${m}_sd`])];
-		const lines = t.rows.map((r) =>
-			[
-				...t.axes.map((a) => r.params[a] ?? null),
+		return toCsv(
+			head,
+			t.rows.map((r) => [
+				...t.axes.map((a) => r.params[a]),
 				r.runs - r.failed,
 				r.failed,
-				...t.metrics.flatMap((m) => [r.metrics[m]?.mean ?? null, r.metrics[m]?.sd ?? null]),
-			]
-				.map(csvCell)
-				.join(','),
+				...t.metrics.flatMap((m) => [r.metrics[m]?.mean, r.metrics[m]?.sd]),
+			]),
 		);
-		return `${[head.join(','), ...lines].join('\n')}\n`;
 	}
 	const head = [...t.axes, 'n', ...t.metrics.map((m) => SHORT[m])];
 	const anyFailed = t.rows.some((r) => r.failed);
