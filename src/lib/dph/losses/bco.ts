@@ -6,7 +6,7 @@
  * so the landscape can be drawn for any shift. Separable, like SepDPH at ε = 0 recentred on δ.
  */
 import { logisticTensor } from './common';
-import { defineSeparableLoss } from './define';
+import { defineSeparableLoss, divergesApart } from './define';
 import { sigmoid, sigmoidPrime, softplus } from './stable';
 
 export type ShiftParams = { delta: number };
@@ -45,11 +45,8 @@ export const bco = defineSeparableLoss<ShiftParams>({
 	tensorW: (tf, rw, { delta }) => logisticTensor(tf, tf.sub(rw, delta)),
 	tensorL: (tf, rl, { delta }) => logisticTensor(tf, tf.sub(delta, rl)),
 	convex: () => true,
-	optimum: ({ delta }) => ({
-		kind: 'diverges',
-		direction: 'r_w → +∞, r_l → −∞',
-		towards: [Math.SQRT1_2, -Math.SQRT1_2],
-		reason: `each term is a logistic loss around δ = ${delta} that only reaches 0 as r_w → ∞ and r_l → −∞`,
-		infimum: 0,
-	}),
+	optimum: ({ delta }) =>
+		divergesApart(`each term is a logistic loss around δ = ${delta} that only reaches 0 as r_w → ∞ and r_l → −∞`, {
+			along: 'rewards',
+		}),
 });

@@ -77,16 +77,11 @@ export function validateParams<P extends LossParams>(
 	return out as P;
 }
 
-interface Common<P extends LossParams> {
-	name: string;
-	title: string;
-	tex: string;
-	gradTex: string;
-	description: string;
-	params: ParamSpec[];
-	convex(p: P): boolean;
-	optimum(p: P): Optimum;
-}
+/** What a loss's description gives whatever its structure; the builders derive everything else. */
+type Common<P extends LossParams> = Pick<
+	PreferenceLoss<P>,
+	'name' | 'title' | 'tex' | 'gradTex' | 'description' | 'params' | 'convex' | 'optimum'
+>;
 
 export interface MarginLossSpec<P extends LossParams> extends Common<P> {
 	/** L = f(Δ) with Δ = r_w − r_l. */
@@ -201,6 +196,20 @@ export function epsSpec(description: string, opts: { openAtHalf?: boolean; defau
 	};
 }
 
+/**
+ * The optimum of a loss with no finite minimiser that keeps falling as the preferred reward rises and the other
+ * falls: along the margin (`r_w − r_l → +∞`, margin losses) or along both rewards (separable losses).
+ */
+export function divergesApart(reason: string, opts: { along?: 'margin' | 'rewards'; infimum?: number } = {}): Optimum {
+	return {
+		kind: 'diverges',
+		direction: opts.along === 'rewards' ? 'r_w → +∞, r_l → −∞' : 'r_w − r_l → +∞',
+		towards: [Math.SQRT1_2, -Math.SQRT1_2],
+		reason,
+		infimum: opts.infimum ?? 0,
+	};
+}
+
 /** The optimum shared by every ε-smoothed logistic loss on the margin (ConDPH, cDPO): Theorem 2. */
 export function smoothedMarginOptimum(
 	eps: number,
@@ -208,13 +217,9 @@ export function smoothedMarginOptimum(
 	entropy: (q: number) => number,
 ): Optimum {
 	if (eps === 0) {
-		return {
-			kind: 'diverges',
-			direction: 'r_w − r_l → +∞',
-			towards: [Math.SQRT1_2, -Math.SQRT1_2],
-			reason: 'with ε = 0 the loss −log σ(Δ) decreases for every margin and only reaches its infimum 0 as Δ → ∞',
-			infimum: 0,
-		};
+		return divergesApart(
+			'with ε = 0 the loss −log σ(Δ) decreases for every margin and only reaches its infimum 0 as Δ → ∞',
+		);
 	}
 	return {
 		kind: 'margin',

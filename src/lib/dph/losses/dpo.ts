@@ -1,6 +1,6 @@
 /** Direct Preference Optimization (paper eq. 2; Rafailov et al. 2023) on implicit rewards. */
 import { logisticFn, logisticTensor } from './common';
-import { defineMarginLoss, type MarginLossSpec } from './define';
+import { defineMarginLoss, divergesApart, type MarginLossSpec } from './define';
 import type { NoParams } from './types';
 
 /** DPO's definition; Bradley–Terry (bt.ts) is the same function with other metadata. */
@@ -17,13 +17,7 @@ export const dpoSpec: MarginLossSpec<NoParams> = {
 	f: logisticFn,
 	tensorF: (tf, d) => logisticTensor(tf, d),
 	convex: () => true,
-	optimum: () => ({
-		kind: 'diverges',
-		direction: 'r_w − r_l → +∞',
-		towards: [Math.SQRT1_2, -Math.SQRT1_2],
-		reason: '−log σ(Δ) is strictly decreasing in Δ and only reaches its infimum 0 as Δ → ∞',
-		infimum: 0,
-	}),
+	optimum: () => divergesApart('−log σ(Δ) is strictly decreasing in Δ and only reaches its infimum 0 as Δ → ∞'),
 };
 
 export const dpo = defineMarginLoss<NoParams>(dpoSpec);

@@ -11,7 +11,7 @@
  */
 import { logSigmoid as tfLogSigmoid } from '../tfops';
 import type { EpsParams } from './common';
-import { defineMarginLoss, epsSpec } from './define';
+import { defineMarginLoss, divergesApart, epsSpec } from './define';
 import { sigmoid, sigmoidPrime, softplus } from './stable';
 
 export const rdpo = defineMarginLoss<EpsParams>({
@@ -35,14 +35,11 @@ export const rdpo = defineMarginLoss<EpsParams>({
 	tensorF: (tf, d, { eps }) =>
 		tf.div(tf.add(tf.mul(-(1 - eps), tfLogSigmoid(tf, d)), tf.mul(eps, tfLogSigmoid(tf, tf.neg(d)))), 1 - 2 * eps),
 	convex: () => true,
-	optimum: ({ eps }) => ({
-		kind: 'diverges',
-		direction: 'r_w − r_l → +∞',
-		towards: [Math.SQRT1_2, -Math.SQRT1_2],
-		reason:
-			eps === 0
-				? 'at ε = 0 rDPO is DPO: −log σ(Δ) only approaches 0 as Δ → ∞'
-				: `dL/dΔ < −ε/(1−2ε) = ${-(eps / (1 - 2 * eps))} everywhere: the loss decreases linearly without bound as the margin grows`,
-		infimum: eps === 0 ? 0 : Number.NEGATIVE_INFINITY,
-	}),
+	optimum: ({ eps }) =>
+		eps === 0
+			? divergesApart('at ε = 0 rDPO is DPO: −log σ(Δ) only approaches 0 as Δ → ∞')
+			: divergesApart(
+					`dL/dΔ < −ε/(1−2ε) = ${-(eps / (1 - 2 * eps))} everywhere: the loss decreases linearly without bound as the margin grows`,
+					{ infimum: Number.NEGATIVE_INFINITY },
+				),
 });

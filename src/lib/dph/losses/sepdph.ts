@@ -4,7 +4,7 @@
  */
 import { logSigmoid as tfLogSigmoid } from '../tfops';
 import type { EpsParams } from './common';
-import { defineSeparableLoss, epsSpec } from './define';
+import { defineSeparableLoss, divergesApart, epsSpec } from './define';
 import { binaryEntropy, logit, sigmoid, sigmoidPrime, smoothedLogistic, smoothedLogisticD1 } from './stable';
 
 export const sepdph = defineSeparableLoss<EpsParams>({
@@ -38,13 +38,10 @@ export const sepdph = defineSeparableLoss<EpsParams>({
 	convex: () => true,
 	optimum({ eps }) {
 		if (eps === 0) {
-			return {
-				kind: 'diverges',
-				direction: 'r_w → +∞, r_l → −∞',
-				towards: [Math.SQRT1_2, -Math.SQRT1_2],
-				reason: 'with ε = 0 both terms are plain logistic losses that only approach 0 as r_w → ∞ and r_l → −∞',
-				infimum: 0,
-			};
+			return divergesApart(
+				'with ε = 0 both terms are plain logistic losses that only approach 0 as r_w → ∞ and r_l → −∞',
+				{ along: 'rewards' },
+			);
 		}
 		const r = logit(1 - eps);
 		return {

@@ -3,7 +3,7 @@
  * In the (r_w, r_l) plane the inputs are those length-normalised rewards (already ×β/|y|).
  */
 import { logisticTensor } from './common';
-import { defineMarginLoss } from './define';
+import { defineMarginLoss, divergesApart } from './define';
 import { sigmoid, sigmoidPrime, softplus } from './stable';
 
 export type GammaParams = { gamma: number };
@@ -36,11 +36,6 @@ export const simpo = defineMarginLoss<GammaParams>({
 	},
 	tensorF: (tf, d, { gamma }) => logisticTensor(tf, tf.sub(d, gamma)),
 	convex: () => true,
-	optimum: () => ({
-		kind: 'diverges',
-		direction: 'r_w − r_l → +∞',
-		towards: [Math.SQRT1_2, -Math.SQRT1_2],
-		reason: '−log σ(Δ − γ) is strictly decreasing in Δ; γ only shifts it, the infimum 0 is approached as Δ → ∞',
-		infimum: 0,
-	}),
+	optimum: () =>
+		divergesApart('−log σ(Δ − γ) is strictly decreasing in Δ; γ only shifts it, the infimum 0 is approached as Δ → ∞'),
 });

@@ -4,6 +4,7 @@
  * hessian, optimum) are for theory, tests and landscapes; `tensor` is the differentiable tfjs form for training.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { ConfigError } from '../validate';
 
 export type TFModule = typeof TF;
 export type Tensor = TF.Tensor;
@@ -110,14 +111,11 @@ export interface PreferenceLoss<P extends LossParams = LossParams> {
 	tensor(tf: TFModule, rw: Tensor, rl: Tensor, p: P): Tensor;
 }
 
-/** Thrown for a parameter outside its valid range (or not a number, or unknown to the loss). */
-export class LossParamError extends Error {
+/** Thrown for a parameter outside its valid range (or not a number, or unknown to the loss); `field` is its name. */
+export class LossParamError extends ConfigError {
 	override name = 'LossParamError';
-	constructor(
-		message: string,
-		readonly param: string,
-		readonly value: unknown,
-	) {
-		super(message);
+	/** The parameter's name, as `field`. */
+	get param(): string {
+		return this.field;
 	}
 }
