@@ -1,41 +1,16 @@
 /**
- * Field checks shared by the spec, the optimizers and the convergence options: each failure throws a
- * DynamicsSpecError whose message names the field, the value and the valid range.
+ * The shared config checkers (../validate.ts) bound to DynamicsSpecError and worded as the dynamics messages
+ * always were, e.g. `pairs = 0 is invalid: valid pairs is a whole number, 1 ≤ pairs ≤ 1000000`.
  */
+import { ConfigError, checkers } from '../validate';
 
 /** Thrown for an invalid simulation spec; `field` is the spec key (dotted for nested ones, e.g. `init.spread`). */
-export class DynamicsSpecError extends Error {
+export class DynamicsSpecError extends ConfigError {
 	override name = 'DynamicsSpecError';
-	constructor(
-		message: string,
-		readonly field: string,
-		readonly value: unknown,
-	) {
-		super(message);
-	}
 }
 
-function show(v: unknown): string {
-	return typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
-
-export function fail(field: string, value: unknown, range: string): never {
-	throw new DynamicsSpecError(`${field} = ${show(value)} is invalid: ${range}`, field, value);
-}
-
-export function wholeIn(field: string, v: unknown, lo: number, hi: number): number {
-	if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
-		fail(field, v, `valid ${field} is a whole number, ${lo} ≤ ${field} ≤ ${hi}`);
-	return v;
-}
-
-export function finite(field: string, v: unknown, range: string, ok: (x: number) => boolean = () => true): number {
-	if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail(field, v, range);
-	return v;
-}
-
-export function oneOf<T extends string>(field: string, v: unknown, options: readonly T[]): T {
-	if (typeof v !== 'string' || !(options as readonly string[]).includes(v))
-		fail(field, v, `valid ${field} is one of ${options.join(', ')}`);
-	return v as T;
-}
+export const { num, int, oneOf, bool, invalid, reject } = checkers(DynamicsSpecError, {
+	whole: (f, lo, hi) => `${f} is a whole number, ${lo} ≤ ${f} ≤ ${hi}`,
+	oneOf: (f, list) => `${f} is one of ${list.join(', ')}`,
+	bool: (f) => `${f} is true or false`,
+});

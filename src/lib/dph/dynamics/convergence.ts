@@ -1,5 +1,5 @@
 /** How fast a simulation settles: steps until a mean stays near its target, alone or over an ε × lr grid. */
-import { finite, oneOf, wholeIn } from './check';
+import { int, num, oneOf } from './check';
 import { Simulation, type SimulationResult } from './simulation';
 import { type DynamicsSpec, MAX_STEPS, validateSpec } from './spec';
 import type { Targets } from './targets';
@@ -72,9 +72,9 @@ function seriesFor(res: SimulationResult, quantity: ConvergenceQuantity): Float6
 
 function resolveConvergence(targets: Targets, opts: ConvergenceOptions) {
 	const quantity = oneOf('quantity', opts.quantity ?? 'margin', ['margin', 'rw', 'rl'] as const);
-	const tol = finite('tol', opts.tol ?? 0.05, 'valid tol ≥ 0 (finite)', (x) => x >= 0);
-	const relTol = finite('relTol', opts.relTol ?? 0, 'valid relTol ≥ 0 (finite)', (x) => x >= 0);
-	const hold = opts.hold === undefined ? undefined : wholeIn('hold', opts.hold, 1, MAX_STEPS);
+	const tol = num('tol', opts.tol ?? 0.05, (x) => x >= 0, 'tol ≥ 0 (finite)');
+	const relTol = num('relTol', opts.relTol ?? 0, (x) => x >= 0, 'relTol ≥ 0 (finite)');
+	const hold = opts.hold === undefined ? undefined : int('hold', opts.hold, 1, MAX_STEPS);
 	const target = opts.target ?? targetFor(targets, quantity);
 	const band = Number.isFinite(target) ? Math.max(tol, relTol * Math.abs(target)) : Number.NaN;
 	return { quantity, hold, target, band };

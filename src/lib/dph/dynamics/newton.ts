@@ -3,7 +3,8 @@
  * Newton, with no optimizer noise.
  */
 import { addRewards } from '../train/tally';
-import { fail } from './check';
+import { showValue } from '../validate';
+import { reject } from './check';
 import { makeData } from './data';
 import { type LinearFeatures, linearRewards } from './linear';
 import { PairObjective } from './objective';
@@ -32,7 +33,8 @@ export interface LinearOptimum {
  */
 export function linearOptimum(spec: DynamicsSpec): LinearOptimum {
 	const s = validateSpec(spec);
-	if (s.model !== 'linear') fail('model', s.model, 'linearOptimum needs model "linear"');
+	if (s.model !== 'linear')
+		reject('model', `model = ${showValue(s.model)} is invalid: linearOptimum needs model "linear"`, s.model);
 	const data = makeData(s);
 	// Newton never samples a flip, so the noise stream is never drawn from.
 	const objective = new PairObjective(s.loss, s.params, s.eta, s.noise === 'fixed', data.flipped, () => 0);

@@ -3,7 +3,7 @@
  * training LaProp's rule (train/laprop-rule.ts) in float64.
  */
 import { type LaPropClock, lapropStep64, tickLaProp } from '../train/laprop-rule';
-import { fail } from './check';
+import { invalid, num } from './check';
 
 export type OptimizerName = 'sgd' | 'adam' | 'laprop';
 
@@ -93,9 +93,9 @@ export function createOptimizer(name: OptimizerName, size: number, opts: Optimiz
 
 function checkOptimizer(name: string, lr: number, beta1: number, beta2: number, eps: number): void {
 	if (!(OPTIMIZERS as readonly string[]).includes(name))
-		fail('optimizer', name, `valid optimizers are ${OPTIMIZERS.join(', ')}`);
-	if (typeof lr !== 'number' || !Number.isFinite(lr) || !(lr > 0)) fail('lr', lr, 'valid lr > 0 (finite)');
-	if (typeof beta1 !== 'number' || !(beta1 >= 0 && beta1 < 1)) fail('beta1', beta1, 'valid 0 ≤ beta1 < 1');
-	if (typeof beta2 !== 'number' || !(beta2 >= 0 && beta2 < 1)) fail('beta2', beta2, 'valid 0 ≤ beta2 < 1');
-	if (typeof eps !== 'number' || !Number.isFinite(eps) || !(eps > 0)) fail('optEps', eps, 'valid optEps > 0 (finite)');
+		invalid('optimizer', name, `optimizers are ${OPTIMIZERS.join(', ')}`);
+	num('lr', lr, (x) => x > 0, 'lr > 0 (finite)');
+	num('beta1', beta1, (x) => x >= 0 && x < 1, '0 ≤ beta1 < 1');
+	num('beta2', beta2, (x) => x >= 0 && x < 1, '0 ≤ beta2 < 1');
+	num('optEps', eps, (x) => x > 0, 'optEps > 0 (finite)');
 }

@@ -4,7 +4,7 @@
  */
 import { deriveSeed, mulberry32 } from '../random';
 import { addRewards } from '../train/tally';
-import { wholeIn } from './check';
+import { int } from './check';
 import { makeData } from './data';
 import { dot, type LinearFeatures, linearRewards } from './linear';
 import { PairObjective } from './objective';
@@ -229,7 +229,7 @@ export function simulate(spec: DynamicsSpec = {}): SimulationResult {
  */
 export function* simulateSteps(spec: DynamicsSpec = {}, chunk = 10): Generator<SimulationResult, void, unknown> {
 	const resolved = validateSpec(spec);
-	const k = wholeIn('chunk', chunk, 1, MAX_STEPS);
+	const k = int('chunk', chunk, 1, MAX_STEPS);
 	const sim = new Simulation(resolved);
 	yield { ...sim.res };
 	while (!sim.res.done) {

@@ -1,6 +1,6 @@
 /** The simulation spec: its fields, their defaults and their checks (validateSpec). */
 import { getLoss, type LossParams } from '../losses/index';
-import { fail, finite, oneOf, wholeIn } from './check';
+import { bool, int, num, oneOf } from './check';
 import { OPTIMIZERS, type OptimizerName } from './optimizers';
 
 export type RewardModel = 'free' | 'linear';
@@ -77,29 +77,28 @@ export function validateSpec(spec: DynamicsSpec = {}): ResolvedSpec {
 	const model = oneOf('model', spec.model ?? 'free', REWARD_MODELS);
 	const loss = getLoss(spec.loss ?? 'condph');
 	const params = loss.validate(spec.params ?? {});
-	const eta = finite('eta', spec.eta ?? 0, 'valid 0 ≤ eta < 0.5', (x) => x >= 0 && x < 0.5);
+	const eta = num('eta', spec.eta ?? 0, (x) => x >= 0 && x < 0.5, '0 ≤ eta < 0.5');
 	const noise = oneOf('noise', spec.noise ?? 'resample', NOISE_MODES);
 	const optimizer = oneOf('optimizer', spec.optimizer ?? 'laprop', OPTIMIZERS);
-	const lr = finite('lr', spec.lr ?? 0.05, 'valid lr > 0 (finite)', (x) => x > 0);
-	const beta1 = finite('beta1', spec.beta1 ?? 0.9, 'valid 0 ≤ beta1 < 1', (x) => x >= 0 && x < 1);
-	const beta2 = finite('beta2', spec.beta2 ?? 0.95, 'valid 0 ≤ beta2 < 1', (x) => x >= 0 && x < 1);
-	const optEps = finite('optEps', spec.optEps ?? 1e-8, 'valid optEps > 0 (finite)', (x) => x > 0);
-	const pairs = wholeIn('pairs', spec.pairs ?? 256, 1, MAX_PAIRS);
-	const batchSize = wholeIn('batchSize', spec.batchSize ?? Math.min(pairs, 64), 1, pairs);
-	const steps = wholeIn('steps', spec.steps ?? 400, 1, MAX_STEPS);
-	const seed = finite('seed', spec.seed ?? 0, 'valid seed is a whole number', Number.isInteger);
-	const offset = finite('init.offset', spec.init?.offset ?? 0, 'valid init.offset is a finite number');
-	const spread = finite('init.spread', spec.init?.spread ?? 0.5, 'valid init.spread ≥ 0 (finite)', (x) => x >= 0);
-	const dim = wholeIn('features.dim', spec.features?.dim ?? 8, 1, MAX_DIM);
-	const separation = finite(
+	const lr = num('lr', spec.lr ?? 0.05, (x) => x > 0, 'lr > 0 (finite)');
+	const beta1 = num('beta1', spec.beta1 ?? 0.9, (x) => x >= 0 && x < 1, '0 ≤ beta1 < 1');
+	const beta2 = num('beta2', spec.beta2 ?? 0.95, (x) => x >= 0 && x < 1, '0 ≤ beta2 < 1');
+	const optEps = num('optEps', spec.optEps ?? 1e-8, (x) => x > 0, 'optEps > 0 (finite)');
+	const pairs = int('pairs', spec.pairs ?? 256, 1, MAX_PAIRS);
+	const batchSize = int('batchSize', spec.batchSize ?? Math.min(pairs, 64), 1, pairs);
+	const steps = int('steps', spec.steps ?? 400, 1, MAX_STEPS);
+	const seed = num('seed', spec.seed ?? 0, Number.isInteger, 'seed is a whole number');
+	const offset = num('init.offset', spec.init?.offset ?? 0, () => true, 'init.offset is a finite number');
+	const spread = num('init.spread', spec.init?.spread ?? 0.5, (x) => x >= 0, 'init.spread ≥ 0 (finite)');
+	const dim = int('features.dim', spec.features?.dim ?? 8, 1, MAX_DIM);
+	const separation = num(
 		'features.separation',
 		spec.features?.separation ?? 1,
-		'valid features.separation ≥ 0 (finite)',
 		(x) => x >= 0,
+		'features.separation ≥ 0 (finite)',
 	);
-	const track = wholeIn('track', spec.track ?? Math.min(6, pairs), 0, Math.min(pairs, MAX_TRACK));
-	const recordLoss = spec.recordLoss ?? true;
-	if (typeof recordLoss !== 'boolean') fail('recordLoss', recordLoss, 'valid recordLoss is true or false');
+	const track = int('track', spec.track ?? Math.min(6, pairs), 0, Math.min(pairs, MAX_TRACK));
+	const recordLoss = bool('recordLoss', spec.recordLoss ?? true);
 	return {
 		model,
 		loss: loss.name,

@@ -1,6 +1,6 @@
 /** Where a pair's rewards should end up: the optimum of its expected loss under label noise. */
 import { getLoss, type LossParams, type Optimum, withLabelNoise } from '../losses/index';
-import { fail } from './check';
+import { invalid } from './check';
 
 /**
  * Flipping labels at rate η turns label smoothing ε into ε' = ε + η − 2εη for the smoothed logistic losses:
@@ -38,7 +38,7 @@ export interface Targets {
 export function theoreticalTargets(lossName: string, params: LossParams = {}, eta = 0): Targets {
 	const loss = getLoss(lossName);
 	const p = loss.validate(params);
-	if (!(eta >= 0 && eta < 0.5)) fail('eta', eta, 'valid 0 ≤ eta < 0.5');
+	if (!(eta >= 0 && eta < 0.5)) invalid('eta', eta, '0 ≤ eta < 0.5');
 	if (loss.name === 'sepdph' || loss.name === 'condph') {
 		const epsEff = effectiveEps(p.eps, eta);
 		const r = logOdds(epsEff);
