@@ -23,7 +23,7 @@ import {
 import { type CheckpointBenchModel, checkpointBenchConfig } from '../../lib/dph/bench/checkpoint';
 import { loadCheckpoint } from '../../lib/dph/checkpoint/load';
 import { makeChoiceBatch } from '../../lib/dph/data/batches';
-import { CharTokenizer } from '../../lib/dph/data/tokenizer';
+import { CharTokenizer } from '../../lib/dph/data/char-tokenizer';
 import type { MultipleChoiceItem } from '../../lib/dph/data/types';
 import { type LSWTConfig, toConfigJson } from '../../lib/dph/model/config';
 import { countParameters } from '../../lib/dph/model/lswt';

@@ -9,8 +9,8 @@ import type { Tokenizer } from '../data/tokenizer';
 import { ConfigError, contextLength, type LSWTConfig, resolveConfig } from '../model/config';
 import { countParameters, type Params, parameterShapes } from '../model/lswt';
 import { type CheckpointFolder, readText } from './folder';
+import { loadTokenizer } from './load-tokenizer';
 import { openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
-import { loadTokenizer } from './tokenizer';
 
 type TF = typeof tfjs;
 

@@ -12,6 +12,14 @@ export {
 	type PairBatch,
 } from './batches';
 export {
+	CharTokenizer,
+	type CharTokenizerOptions,
+	DEFAULT_ALPHABET,
+	type HFAddedToken,
+	type HFTokenizerConfig,
+	type HFTokenizerJSON,
+} from './char-tokenizer';
+export {
 	type ChatSequence,
 	type EncodedPair,
 	encodeCandidate,
@@ -60,18 +68,7 @@ export {
 	type TaskName,
 	type TaskOptions,
 } from './synthetic';
-export {
-	CharTokenizer,
-	type CharTokenizerOptions,
-	DEFAULT_ALPHABET,
-	type DecodeOptions,
-	type HFAddedToken,
-	type HFTokenizerConfig,
-	type HFTokenizerJSON,
-	SPECIAL_TOKENS,
-	type SpecialTokenIds,
-	type Tokenizer,
-} from './tokenizer';
+export { type DecodeOptions, SPECIAL_TOKENS, type SpecialTokenIds, type Tokenizer } from './tokenizer';
 export {
 	type ChatMessage,
 	DataError,

@@ -2,14 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as LibTokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
-import {
-	HFTokenizer,
-	loadTokenizer,
-	TokenizerError,
-	type TokenizerExtras,
-} from '../../../../src/lib/dph/checkpoint/tokenizer';
+import { BpeTokenizer } from '../../../../src/lib/dph/checkpoint/bpe-tokenizer';
+import { loadTokenizer } from '../../../../src/lib/dph/checkpoint/load-tokenizer';
+import { TokenizerError, type TokenizerExtras } from '../../../../src/lib/dph/checkpoint/tokenizer-json';
+import { CharTokenizer, DEFAULT_ALPHABET } from '../../../../src/lib/dph/data/char-tokenizer';
 import { encodeChat, evalTargets } from '../../../../src/lib/dph/data/chatml';
-import { CharTokenizer, DEFAULT_ALPHABET } from '../../../../src/lib/dph/data/tokenizer';
 import { DataError } from '../../../../src/lib/dph/data/types';
 
 // --- A tiny OPT/GPT-2-style byte-level BPE tokenizer.json, written by hand -------------------------------------
@@ -166,14 +163,14 @@ const OPT_CONFIG = {
 
 const load = (json: unknown = fixture(), extras = {}) => {
 	const t = loadTokenizer(json, 'tokenizer.json', extras);
-	if (!(t instanceof HFTokenizer)) throw new Error('expected an HFTokenizer');
+	if (!(t instanceof BpeTokenizer)) throw new Error('expected a BpeTokenizer');
 	return t;
 };
 
-describe('HFTokenizer on a hand-written byte-level BPE tokenizer.json', () => {
+describe('BpeTokenizer on a hand-written byte-level BPE tokenizer.json', () => {
 	const tok = load();
 
-	it('builds an HFTokenizer with the added tokens counted in vocabSize', () => {
+	it('builds an BpeTokenizer with the added tokens counted in vocabSize', () => {
 		expect(tok.vocabSize).toBe(281);
 		expect(tok.special).toEqual({ pad: PAD, bos: EOS, eos: EOS, imStart: ID.imStart, imEnd: ID.imEnd });
 		expect(tok.tokenId('Ġ')).toBe(SPACE);
