@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { loadCheckpoint } from '../../src/lib/dph/checkpoint/load';
+import { loadCheckpointTensors } from '../../src/lib/dph/checkpoint/load';
 import { scoreItems } from '../../src/lib/dph/score';
 import { dirFolder } from '../../src/node/checkpoint-folder';
 import { type Fixture, writeFixture } from '../lib/dph/checkpoint/fixtures';
@@ -44,7 +44,7 @@ describe('dph score', () => {
 		expect(io.err).toMatch(/1 line\(s\) could not be scored/);
 		// The same numbers as the library, scored independently here.
 		await tf.setBackend('cpu');
-		const ck = await loadCheckpoint(tf, await dirFolder(f.dir));
+		const ck = await loadCheckpointTensors(tf, await dirFolder(f.dir));
 		const [s] = await scoreItems(tf, ck, [
 			{ messages: [{ role: 'user', content: 'Say a' }], candidates: ['a', 'b', 'c'] },
 		]);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../src/lib/dph/checkpoint/load';
+import { loadCheckpointTensors } from '../../src/lib/dph/checkpoint/load';
 import { dirFolder } from '../../src/node/checkpoint-folder';
 
 const root = mkdtempSync(join(tmpdir(), 'dph-train-test-'));
@@ -105,7 +105,7 @@ describe('dph train: checkpoint folders are swapped in whole (issue 13.7)', () =
 			expect(sha(join(out, 'model.safetensors'))).toBe(weights);
 			expect(seedOf()).toBe(1);
 			expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).not.toBe('');
-			const ck = await loadCheckpoint(tf, folder);
+			const ck = await loadCheckpointTensors(tf, folder);
 			expect(ck.card.parameters).toBeGreaterThan(0);
 			ck.dispose();
 		}

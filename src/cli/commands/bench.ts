@@ -156,7 +156,7 @@ export const benchCommand: CliCommand = {
   - checkpoint load: a random-F16 safetensors file of the paper's medium model (≈ 1.1 GB; --quick: nano) written
     to the temp folder, streamed back in a fresh Node process: MB/s and peak RSS over the float32 weights
   - scoring: ms per candidate (40-token prompt, 4 candidates of 8 tokens in one batch) at tiny and medium size
-    on each backend, through loadCheckpoint and scoreItems (--quick: tiny only)
+    on each backend, through loadCheckpointTensors and scoreItems (--quick: tiny only)
 Options:
   --json         print one JSON object on stdout
   --quick        small models and fewer repetitions (for CI smoke runs)
@@ -287,7 +287,7 @@ Options:
 			for (const [k, v] of Object.entries(score.notes)) notes[`score_ms_per_candidate.${k}`] = v;
 			const s = score.shape;
 			result.score = {
-				definition: `median time of one scoreItems call / ${s.candidates} candidates; one item: a ${s.promptTokens}-token prompt and ${s.candidates} candidates of ${s.candidateTokens} tokens, one batch (${s.candidates} rows × ${s.seqLen} tokens, ${s.scoredPositions} scored positions), CharTokenizer; random F16 checkpoint loaded with loadCheckpoint; ${quick ? 'one call, not warmed up (--quick)' : 'one warm-up call not timed'}`,
+				definition: `median time of one scoreItems call / ${s.candidates} candidates; one item: a ${s.promptTokens}-token prompt and ${s.candidates} candidates of ${s.candidateTokens} tokens, one batch (${s.candidates} rows × ${s.seqLen} tokens, ${s.scoredPositions} scored positions), CharTokenizer; random F16 checkpoint loaded with loadCheckpointTensors; ${quick ? 'one call, not warmed up (--quick)' : 'one warm-up call not timed'}`,
 				shape: s,
 				models: score.models,
 				runs: score.runs,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { getTf, initBackend } from '../../lib/dph/backend.ts';
-import { loadCheckpoint } from '../../lib/dph/checkpoint/load.ts';
+import { loadCheckpointTensors } from '../../lib/dph/checkpoint/load.ts';
 import { parseJsonl } from '../../lib/dph/data/jsonl.ts';
 import { unknownMessage } from '../../lib/dph/data/tokenizer.ts';
 import type { MultipleChoiceItem } from '../../lib/dph/data/types.ts';
@@ -85,7 +85,7 @@ Options:
 		const tf = await getTf();
 		const folder = await dirFolder(dir);
 		const loading = progress(io, 'loading');
-		const ck = await loadCheckpoint(tf, folder, {
+		const ck = await loadCheckpointTensors(tf, folder, {
 			onProgress: (p) => p.phase === 'weights' && loading(p.done, p.total),
 			allowNonfinite: flag(args, 'allow-nonfinite'),
 		});

@@ -6,7 +6,7 @@
 import { IdbResultsStore } from '../browser/results-idb';
 import { getTf, initBackend } from '../dph/backend';
 import { filesFolder, urlFolder } from '../dph/checkpoint/folder';
-import { type LoadedCheckpoint, loadCheckpoint } from '../dph/checkpoint/load';
+import { type LoadedCheckpoint, loadCheckpointTensors } from '../dph/checkpoint/load';
 import { accuracy, scoreItems } from '../dph/score';
 import { runSelfTest } from '../dph/selftest';
 import { aggregate } from '../dph/sweep/aggregate';
@@ -96,7 +96,7 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 			// One model at a time: a medium checkpoint is 2.3 GB in float32.
 			held?.ck.dispose();
 			held = null;
-			const ck = await loadCheckpoint(tf, folder, {
+			const ck = await loadCheckpointTensors(tf, folder, {
 				signal: ctx.signal,
 				onProgress: (p) => ctx.progress({ ...p, step: p.done }),
 			});

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LoadedCheckpoint, loadCheckpoint } from '../../../src/lib/dph/checkpoint/load';
+import { type LoadedCheckpoint, loadCheckpointTensors } from '../../../src/lib/dph/checkpoint/load';
 import { encodeCandidate } from '../../../src/lib/dph/data/chatml';
 import { unknownMessage } from '../../../src/lib/dph/data/tokenizer';
 import type { MultipleChoiceItem } from '../../../src/lib/dph/data/types';
@@ -18,7 +18,7 @@ beforeAll(async () => {
 	await tf.setBackend('cpu');
 	const f = await writeFixture({ seed: 11 });
 	dir = f.dir;
-	ck = await loadCheckpoint(tf, await dirFolder(dir));
+	ck = await loadCheckpointTensors(tf, await dirFolder(dir));
 });
 afterAll(() => {
 	ck?.dispose();

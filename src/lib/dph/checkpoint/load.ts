@@ -271,8 +271,8 @@ export function nonFinite(data: Float32Array): { count: number; first: number } 
 
 let loads = 0;
 
-/** Load a checkpoint folder into tfjs tensors on the current backend. */
-export async function loadCheckpoint(
+/** Load a checkpoint folder (config, tokenizer, weights) into tfjs tensors on the current backend. */
+export async function loadCheckpointTensors(
 	tf: TF,
 	folder: CheckpointFolder,
 	opts: LoadOptions = {},

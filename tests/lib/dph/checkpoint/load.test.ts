@@ -2,7 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectCheckpoint, loadCheckpoint } from '../../../../src/lib/dph/checkpoint/load';
+import { inspectCheckpoint, loadCheckpointTensors } from '../../../../src/lib/dph/checkpoint/load';
 import { countParameters } from '../../../../src/lib/dph/model/lswt';
 import { dirFolder } from '../../../../src/node/checkpoint-folder';
 import { type Fixture, writeFixture } from './fixtures';
@@ -22,11 +22,11 @@ afterAll(() => {
 	for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('loadCheckpoint', () => {
+describe('loadCheckpointTensors', () => {
 	it('loads every tensor with its values, and describes the model', async () => {
 		const f = await fixture();
 		const before = tf.memory().numTensors;
-		const ck = await loadCheckpoint(tf, await dirFolder(f.dir));
+		const ck = await loadCheckpointTensors(tf, await dirFolder(f.dir));
 		expect(Object.keys(ck.params).sort()).toEqual(f.tensors.map((t) => t.name).sort());
 		for (const t of f.tensors) {
 			expect(ck.params[t.name].shape).toEqual(t.shape);
@@ -49,7 +49,7 @@ describe('loadCheckpoint', () => {
 	it('upcasts F16 and BF16 weights to float32 (the values the 16-bit file holds)', async () => {
 		for (const dtype of ['F16', 'BF16'] as const) {
 			const f = await fixture({ dtype });
-			const ck = await loadCheckpoint(tf, await dirFolder(f.dir));
+			const ck = await loadCheckpointTensors(tf, await dirFolder(f.dir));
 			expect(ck.card.dtypes).toEqual([dtype]);
 			const name = 'model.blocks.0.att.proj_q.weight';
 			const want = f.tensors.find((t) => t.name === name)?.data ?? new Float32Array();
@@ -92,7 +92,7 @@ describe('loadCheckpoint', () => {
 		const info = await inspectCheckpoint(await dirFolder(extra.dir));
 		expect(info.report.unexpected).toEqual(['lm_head.weight']);
 		expect(info.notes.join(' ')).toMatch(/does not use \(skipped\): lm_head\.weight/);
-		const ck = await loadCheckpoint(tf, await dirFolder(extra.dir));
+		const ck = await loadCheckpointTensors(tf, await dirFolder(extra.dir));
 		expect(ck.params['lm_head.weight']).toBeUndefined();
 		ck.dispose();
 	});
@@ -140,14 +140,14 @@ describe('loadCheckpoint', () => {
 		] as const) {
 			const f = await fixture({ dtype, tensors: poison(q, [37, 40, 41], v) });
 			const before = tf.memory().numTensors;
-			await expect(loadCheckpoint(tf, await dirFolder(f.dir))).rejects.toThrow(
+			await expect(loadCheckpointTensors(tf, await dirFolder(f.dir))).rejects.toThrow(
 				`model.safetensors: tensor ${q} has 3 NaN/Inf values (first at element 37); the checkpoint is unusable`,
 			);
 			// The tensors loaded before the bad one are released.
 			expect(tf.memory().numTensors).toBe(before);
 		}
 		const f = await fixture({ tensors: poison('head_proj.weight', [0], Number.NaN) });
-		const ck = await loadCheckpoint(tf, await dirFolder(f.dir), { allowNonfinite: true });
+		const ck = await loadCheckpointTensors(tf, await dirFolder(f.dir), { allowNonfinite: true });
 		expect(Number.isNaN((await ck.params['head_proj.weight'].data())[0])).toBe(true);
 		expect(ck.notes.join(' ')).toMatch(
 			/loaded anyway, but 1 tensor\(s\) hold NaN\/Inf: tensor head_proj\.weight has 1 NaN\/Inf value \(first at element 0\)/,

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../../../src/lib/dph/checkpoint/load';
+import { loadCheckpointTensors } from '../../../../src/lib/dph/checkpoint/load';
 import { parseJsonl } from '../../../../src/lib/dph/data/jsonl';
 import { accuracy, scoreItems } from '../../../../src/lib/dph/score';
 import { dirFolder } from '../../../../src/node/checkpoint-folder';
@@ -29,7 +29,7 @@ describe('shipped checkpoints', () => {
 
 	it('nano-echo-sepdph: DPH accuracy 1 on its held-out examples, beating the log-prob predictor', async () => {
 		const dir = join(root, 'nano-echo-sepdph');
-		const ck = await loadCheckpoint(tf, await dirFolder(dir));
+		const ck = await loadCheckpointTensors(tf, await dirFolder(dir));
 		const { items, errors } = parseJsonl(readFileSync(join(dir, 'examples.jsonl'), 'utf8'));
 		expect(errors).toEqual([]);
 		const scores = await scoreItems(tf, ck, items);
