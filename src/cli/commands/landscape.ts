@@ -1,12 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import {
-	computeLandscape,
-	formatCoordinate,
-	formatFloat32,
-	landscapeCsv,
-	landscapeSvg,
-	optimalRegion,
-} from '../../lib/dph/landscape.ts';
+import { computeLandscape, optimalRegion } from '../../lib/dph/landscape/index.ts';
+import { formatCoordinate, formatFloat32, landscapeCsv } from '../../lib/viz/landscape-csv.ts';
+import { landscapeSvg } from '../../lib/viz/landscape-svg.ts';
 import { type CliCommand, num, str, UsageError } from '../args.ts';
 import { LOSS_OPTIONS_HELP, lossFromArgs, lossOptions, toJson } from './loss.ts';
 
@@ -37,7 +32,8 @@ ${LOSS_OPTIONS_HELP}
   --range LO:HI    grid extent for both rewards (default -6:6; write --range=-6:6)
   --grid N         cells per side, 2 ≤ N ≤ 4096 (default 256)
   --format F       csv (header r_w,r_l,loss,d_rw,d_rl), json (arrays + optimum), or svg (heatmap, at most
-                   128×128 cells drawn, optimum and descent arrows on top) (default csv)
+                   128×128 cells drawn, light where the loss is low, optimum and descent arrows on
+                   top) (default csv)
   --band W         svg: shade the band |r_w − r_l − m*| ≤ W around an optimal margin line
   --out FILE       write to FILE instead of stdout`,
 	options: {

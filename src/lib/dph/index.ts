@@ -5,6 +5,6 @@
 export * as backend from './backend';
 export * as data from './data';
 export * as dynamics from './dynamics';
-export * as landscape from './landscape';
+export * as landscape from './landscape/index';
 export * as losses from './losses';
 export * as random from './random';

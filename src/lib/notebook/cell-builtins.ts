@@ -23,7 +23,7 @@ const cellModules: Record<string, () => Promise<unknown>> = {
 	'$lib/dph/tfops': () => import('../dph/tfops'),
 	'$lib/dph/random': () => import('../dph/random'),
 	'$lib/dph/losses': () => import('../dph/losses/index'),
-	'$lib/dph/landscape': () => import('../dph/landscape'),
+	'$lib/dph/landscape': () => import('../dph/landscape/index'),
 	'$lib/dph/dynamics': () => import('../dph/dynamics/index'),
 	'$lib/dph/score': () => import('../dph/score'),
 	'$lib/dph/model/config': () => import('../dph/model/config'),

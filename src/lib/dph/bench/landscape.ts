@@ -4,7 +4,7 @@
  * Medians of many repetitions after a warm-up, so JIT compilation and GC pauses do not dominate.
  * Not a unit test: absolute times depend on the machine. Used by `dph bench` and docs/BENCHMARKS.md.
  */
-import { computeLandscape, type Landscape } from '../landscape';
+import { computeLandscape, type Landscape } from '../landscape/index';
 import { DPH_OBJECTIVES, type DphObjective } from '../losses';
 
 export interface LandscapeBenchRow {
@@ -34,8 +34,18 @@ function median(xs: number[]): number {
 	return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** The per-cell loop a direct port would write: three arrays, log/exp in every cell. */
-function naive(loss: DphObjective, eps: number, lo: number, hi: number, n: number, out: Landscape): void {
+/**
+ * The per-cell loop a direct port would write: three arrays, log/exp in every cell. Exported so a unit test can
+ * check that it computes what computeLandscape does (the bench compares their speed, the test only their values).
+ */
+export function naiveLandscape(
+	loss: DphObjective,
+	eps: number,
+	lo: number,
+	hi: number,
+	n: number,
+	out: Landscape,
+): void {
 	const step = (hi - lo) / (n - 1);
 	const { loss: L, drw, drl } = out;
 	for (let j = 0; j < n; j++) {
@@ -85,7 +95,7 @@ export function benchLandscape(opts: LandscapeBenchOptions = {}): LandscapeBench
 			const out = computeLandscape(loss, { eps }, { lo, hi, n });
 			const s = time(() => computeLandscape(loss, { eps }, { lo, hi, n }, out), reps, warmup);
 			rows.push({ loss, n, method: 'structured', medianMs: s.median, minMs: s.min, reps });
-			const v = time(() => naive(loss, eps, lo, hi, n, out), reps, warmup);
+			const v = time(() => naiveLandscape(loss, eps, lo, hi, n, out), reps, warmup);
 			rows.push({ loss, n, method: 'naive', medianMs: v.median, minMs: v.min, reps });
 			if (opts.generic) {
 				const gr = Math.max(3, reps >> 3);
@@ -97,6 +107,19 @@ export function benchLandscape(opts: LandscapeBenchOptions = {}): LandscapeBench
 	return rows;
 }
 
+/** naive / structured median time per loss at grid size n (how many times faster the structured path is). */
+export function landscapeSpeedup(rows: LandscapeBenchRow[], n: number): Partial<Record<DphObjective, number>> {
+	const out: Partial<Record<DphObjective, number>> = {};
+	for (const loss of DPH_OBJECTIVES) {
+		const at = (method: LandscapeBenchRow['method']) =>
+			rows.find((r) => r.n === n && r.loss === loss && r.method === method)?.medianMs;
+		const fast = at('structured');
+		const slow = at('naive');
+		if (fast !== undefined && slow !== undefined && fast > 0) out[loss] = slow / fast;
+	}
+	return out;
+}
+
 /** Plain-text table of the rows, for the CLI and docs. */
 export function formatLandscapeBench(rows: LandscapeBenchRow[]): string {
 	const lines = ['loss     grid       method       median ms   min ms'];
@@ -104,6 +127,11 @@ export function formatLandscapeBench(rows: LandscapeBenchRow[]): string {
 		lines.push(
 			`${r.loss.padEnd(8)} ${`${r.n}×${r.n}`.padEnd(10)} ${r.method.padEnd(12)} ${r.medianMs.toFixed(3).padStart(9)} ${r.minMs.toFixed(3).padStart(8)}`,
 		);
+	}
+	for (const n of new Set(rows.map((r) => r.n))) {
+		const sp = Object.entries(landscapeSpeedup(rows, n));
+		if (sp.length)
+			lines.push(`structured vs naive at ${n}×${n}: ${sp.map(([l, x]) => `${l} ${x.toFixed(1)}× faster`).join(', ')}`);
 	}
 	return `${lines.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@
  * reference formulas and a golden-section search that shares no code with src/lib/dph).
  */
 import { describe, expect, it } from 'vitest';
-import { descend } from '../../../../src/lib/dph/landscape';
+import { descend } from '../../../../src/lib/dph/landscape/index';
 import {
 	condph,
 	dpo,
