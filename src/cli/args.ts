@@ -19,6 +19,14 @@ export const EXIT_BUSY = 75;
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** A command's options by type: `--name value` options and `--name` flags (no short forms; `-h` is global). */
+export function cliOptions(o: { string?: readonly string[]; boolean?: readonly string[] }): Options {
+	const opts: Options = {};
+	for (const name of o.string ?? []) opts[name] = { type: 'string' };
+	for (const name of o.boolean ?? []) opts[name] = { type: 'boolean' };
+	return opts;
+}
+
 export interface CliCommand {
 	name: string;
 	summary: string;

@@ -1,5 +1,5 @@
 /**
- * The loop of `dph train` after the config is resolved: steps with progress on stderr, validation, the checkpoint
+ * `dph train` around trainLoop, after the config is resolved: progress on stderr, metrics.jsonl, the checkpoint
  * folder written atomically, and the closing JSON on stdout. On divergence the trainer has rolled the weights back
  * to its last good snapshot; that checkpoint is written (unless there is none), the closing JSON carries
  * `"diverged": {"step", "quantity", "rolled_back_to"}`, metrics.jsonl ends with a `"kind": "diverged"` line, and
@@ -7,7 +7,8 @@
  */
 
 import type { TrainConfig } from '../lib/dph/train/config.ts';
-import { type DPHTrainer, type EvalMetrics, TrainingDivergedError } from '../lib/dph/train/trainer.ts';
+import { type TrainLoopOutcome, trainLoop } from '../lib/dph/train/loop.ts';
+import type { DPHTrainer } from '../lib/dph/train/trainer.ts';
 import { assertReplaceable, writeFolderAtomically } from '../node/checkpoint-folder-write.ts';
 import type { CliIO } from './args.ts';
 import { bar, seconds } from './progress.ts';
@@ -38,34 +39,34 @@ export async function runTraining(
 	const metricsLines: string[] = [];
 	const t0 = performance.now();
 	let tokens = 0;
-	let last: EvalMetrics | null = null;
-	let diverged: TrainingDivergedError | null = null;
 	try {
+		let outcome: TrainLoopOutcome;
 		try {
-			for (let i = 0; i < cfg.steps; i++) {
-				const m = await trainer.step();
-				tokens += (m.tokensPerSecond * m.ms) / 1000;
-				metricsLines.push(JSON.stringify({ kind: 'train', ...m }));
-				const elapsed = (performance.now() - t0) / 1000;
-				const eta = (elapsed / m.step) * (cfg.steps - m.step);
-				const line = `${bar(m.step, cfg.steps)} ${m.step}/${cfg.steps} loss ${m.loss.toFixed(3)} acc ${m.dphAccuracy.toFixed(2)} r_w ${m.rewardChosen.toFixed(2)} r_l ${m.rewardRejected.toFixed(2)} · ${seconds(elapsed)} elapsed, ${seconds(eta)} left`;
-				if (io.isTTY) log(`\r${line}\x1b[K`);
-				else if (m.step % Math.max(1, Math.floor(cfg.steps / 10)) === 0 || m.step === cfg.steps) log(`${line}\n`);
-				if (m.step % cfg.evalEvery === 0 || m.step === cfg.steps) {
-					last = await trainer.evaluate();
-					metricsLines.push(JSON.stringify({ kind: 'validation', ...last }));
-				}
-			}
-		} catch (e) {
-			if (!(e instanceof TrainingDivergedError)) throw e;
-			diverged = e;
+			outcome = await trainLoop(trainer, {
+				onStep: (m) => {
+					tokens += (m.tokensPerSecond * m.ms) / 1000;
+					metricsLines.push(JSON.stringify({ kind: 'train', ...m }));
+					const elapsed = (performance.now() - t0) / 1000;
+					const eta = (elapsed / m.step) * (cfg.steps - m.step);
+					const line = `${bar(m.step, cfg.steps)} ${m.step}/${cfg.steps} loss ${m.loss.toFixed(3)} acc ${m.dphAccuracy.toFixed(2)} r_w ${m.rewardChosen.toFixed(2)} r_l ${m.rewardRejected.toFixed(2)} · ${seconds(elapsed)} elapsed, ${seconds(eta)} left`;
+					if (io.isTTY) log(`\r${line}\x1b[K`);
+					else if (m.step % Math.max(1, Math.floor(cfg.steps / 10)) === 0 || m.step === cfg.steps) log(`${line}\n`);
+				},
+				onEval: (e) => {
+					metricsLines.push(JSON.stringify({ kind: 'validation', ...e }));
+				},
+			});
 		} finally {
 			if (io.isTTY) log('\n');
 		}
-		if (diverged) {
-			const record = { step: diverged.step, quantity: diverged.quantity, rolled_back_to: diverged.rolledBackTo };
-			// The metrics of the weights actually written, not of the steps after them that were thrown away.
-			last = diverged.rolledBackTo === null ? null : await trainer.evaluate();
+		// After a rollback `last` is of the weights actually written, not of the steps after them that were thrown away.
+		const { diverged, validation: last } = outcome;
+		const record = diverged && {
+			step: diverged.step,
+			quantity: diverged.quantity,
+			rolled_back_to: diverged.rolledBackTo,
+		};
+		if (record) {
 			if (last) metricsLines.push(JSON.stringify({ kind: 'validation', ...last }));
 			metricsLines.push(JSON.stringify({ kind: 'diverged', ...record }));
 		}
@@ -94,9 +95,7 @@ export async function runTraining(
 			margin: last?.margin ?? null,
 			tokens_per_s: (tokens * 1000) / (performance.now() - t0),
 			checkpoint: written ? out : null,
-			...(diverged
-				? { diverged: { step: diverged.step, quantity: diverged.quantity, rolled_back_to: diverged.rolledBackTo } }
-				: {}),
+			...(record ? { diverged: record } : {}),
 		};
 		if (diverged) {
 			log(

@@ -1,18 +1,21 @@
 import { formatRange, getLoss, LOSS_NAMES, withLabelNoise } from '../../lib/dph/losses/index.ts';
 import { LossParamError, type LossParams, type Optimum, type PreferenceLoss } from '../../lib/dph/losses/types.ts';
-import { type CliCommand, type CliIO, flag, num, type Options, type ParsedArgs, str, UsageError } from '../args.ts';
+import {
+	type CliCommand,
+	type CliIO,
+	cliOptions,
+	flag,
+	num,
+	type Options,
+	type ParsedArgs,
+	str,
+	UsageError,
+} from '../args.ts';
 
 /** Parameter options shared by `dph loss` and `dph landscape` (the union of every loss's parameters). */
 export const PARAM_OPTIONS = ['eps', 'beta', 'gamma', 'delta'] as const;
 
-export const lossOptions: Options = {
-	loss: { type: 'string' },
-	eps: { type: 'string' },
-	beta: { type: 'string' },
-	gamma: { type: 'string' },
-	delta: { type: 'string' },
-	noise: { type: 'string' },
-};
+export const lossOptions: Options = cliOptions({ string: ['loss', ...PARAM_OPTIONS, 'noise'] });
 
 export const LOSS_OPTIONS_HELP = `  --loss NAME      one of ${LOSS_NAMES.join(', ')}
   --eps E          label smoothing / flip rate ε (sepdph, condph, cdpo: 0 ≤ ε ≤ 0.5; rdpo: 0 ≤ ε < 0.5)
@@ -117,13 +120,7 @@ ${LOSS_OPTIONS_HELP}
   --list           list the losses and their parameters
   --json           one JSON object: {"name","params","rw","rl","loss","grad","hessian","convex","optimum"}
                    (infinite numbers such as an rDPO infimum are written as the strings "Infinity"/"-Infinity")`,
-	options: {
-		...lossOptions,
-		rw: { type: 'string' },
-		rl: { type: 'string' },
-		list: { type: 'boolean' },
-		json: { type: 'boolean' },
-	},
+	options: { ...lossOptions, ...cliOptions({ string: ['rw', 'rl'], boolean: ['list', 'json'] }) },
 	async run(args, io) {
 		const json = flag(args, 'json');
 		if (flag(args, 'list')) return list(io, json);

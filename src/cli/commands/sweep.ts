@@ -11,6 +11,7 @@ import {
 	backendArg,
 	type CliCommand,
 	type CliIO,
+	cliOptions,
 	flag,
 	headlessBackend,
 	num,
@@ -270,15 +271,7 @@ dph sweep merge <results…> combines result files (e.g. of every shard) into th
 several files are reported and the first is kept. With --spec sweep.json it also reports runs that no file has
 and runs the spec does not have. Exit 1 when runs are missing, unexpected, conflicting or failed.
   --spec FILE      the sweep spec the files came from`,
-	options: {
-		out: { type: 'string' },
-		shard: { type: 'string' },
-		backend: { type: 'string' },
-		json: { type: 'boolean' },
-		csv: { type: 'boolean' },
-		digits: { type: 'string' },
-		spec: { type: 'string' },
-	},
+	options: cliOptions({ string: ['out', 'shard', 'backend', 'digits', 'spec'], boolean: ['json', 'csv'] }),
 	async run(args, io) {
 		const [first, ...rest] = args.positionals;
 		if (first === 'merge') return mergeCommand(rest, args, io);

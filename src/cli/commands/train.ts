@@ -8,7 +8,7 @@ import {
 	withScaledWarmup,
 } from '../../lib/dph/train/config.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
-import { backendArg, type CliCommand, headlessBackend, int, str, UsageError } from '../args.ts';
+import { backendArg, type CliCommand, cliOptions, headlessBackend, int, str, UsageError } from '../args.ts';
 import { readTrainConfigFile } from '../config-file.ts';
 import { checkOutFolder, runTraining } from '../train-run.ts';
 
@@ -31,14 +31,7 @@ Options:
   --seed S          random seed (data, initialisation, dropout)
   --out DIR         checkpoint folder (default runs/<preset>-seed<S>)
   --json            print only the final JSON object on stdout`,
-	options: {
-		preset: { type: 'string' },
-		steps: { type: 'string' },
-		backend: { type: 'string' },
-		seed: { type: 'string' },
-		out: { type: 'string' },
-		json: { type: 'boolean' },
-	},
+	options: cliOptions({ string: ['preset', 'steps', 'backend', 'seed', 'out'], boolean: ['json'] }),
 	async run(args, io) {
 		const presetName = str(args, 'preset') ?? 'sepdph-demo';
 		const makePreset = TRAIN_PRESETS[presetName];

@@ -7,8 +7,8 @@
 
 import { formatDuration } from '../format/duration';
 import type { ComputeWorker } from '../workers/compute-client';
-import type { JobKind, JobSpecs } from '../workers/jobs';
-import { jobTotal } from '../workers/jobs';
+import type { JobKind, JobSpecs } from '../workers/job-specs';
+import { jobTotal } from '../workers/job-specs';
 
 export interface JobValue<K extends JobKind> {
 	kind: K;

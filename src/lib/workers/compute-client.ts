@@ -3,7 +3,7 @@
  * post messages themselves. Requests carry ids so replies and progress reach the right caller.
  */
 import type { BackendName, BackendReport } from '../dph/backend';
-import type { JobKind, JobSpecs } from './jobs';
+import type { JobKind, JobSpecs } from './job-specs';
 import type { FromWorker, ToWorker } from './protocol';
 
 type Pending = {

@@ -1,10 +1,10 @@
 /// <reference lib="webworker" />
 /**
  * The compute worker: owns tfjs for the page, so heavy work never runs on the main thread.
- * Owned by ComputeWorker (compute-client.ts); speaks the protocol in protocol.ts; runs the jobs in jobs.ts.
+ * Owned by ComputeWorker (compute-client.ts); speaks the protocol in protocol.ts; runs the jobs of registry.ts (typed in job-specs.ts).
  */
 import { initBackend, onDeviceLost, simulateDeviceLoss } from '../dph/backend';
-import type { JobContext, JobKind, JobRegistry } from './jobs';
+import type { JobContext, JobKind, JobRegistry } from './job-specs';
 import type { FromWorker, ToWorker } from './protocol';
 import { loadJobRegistry } from './registry';
 

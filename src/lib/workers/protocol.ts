@@ -3,7 +3,7 @@
  * type error on both sides.
  */
 import type { BackendName, BackendReport } from '../dph/backend';
-import type { JobKind, JobSpecs } from './jobs';
+import type { JobKind, JobSpecs } from './job-specs';
 
 export type ToWorker =
 	| { type: 'init'; id: number; prefer?: BackendName }

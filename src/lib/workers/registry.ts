@@ -1,6 +1,6 @@
 /**
- * The compute worker's jobs, by kind (types and progress shapes are in jobs.ts). Static imports: this module is
- * loaded by the worker only.
+ * The compute worker's jobs, by kind (their parameters, progress and results are typed in job-specs.ts). Static
+ * imports: this module is loaded by the worker only.
  */
 
 import { IdbResultsStore } from '../browser/results-idb';
@@ -14,8 +14,9 @@ import { MemoryResultsStore } from '../dph/sweep/results';
 import { runSweep } from '../dph/sweep/runner';
 import { loadSweep } from '../dph/sweep/spec';
 import { resolveTrainConfig } from '../dph/train/config';
-import { DPHTrainer, type EvalMetrics, TrainingDivergedError } from '../dph/train/trainer';
-import type { JobRegistry, TrainResult } from './jobs';
+import { trainLoop } from '../dph/train/loop';
+import { DPHTrainer } from '../dph/train/trainer';
+import type { JobRegistry, TrainResult } from './job-specs';
 
 /** The checkpoint the worker holds between a `checkpoint` job and the `score` jobs that use it. */
 let held: { id: number; ck: LoadedCheckpoint } | null = null;
@@ -30,46 +31,32 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 			const report = await initBackend();
 			const tf = await getTf();
 			const trainer = new DPHTrainer(tf, cfg);
-			let validation: EvalMetrics | null = null;
-			let diverged: TrainingDivergedError | null = null;
 			try {
-				while (trainer.stepCount < cfg.steps && !ctx.signal.aborted) {
-					await ctx.paused();
-					if (ctx.signal.aborted) break;
-					const m = await trainer.step();
-					ctx.progress({ kind: 'train', ...m });
-					if (m.step % cfg.evalEvery === 0 || m.step === cfg.steps) {
-						validation = await trainer.evaluate();
-						ctx.progress({ kind: 'validation', ...validation });
-					}
-				}
-			} catch (e) {
-				if (!(e instanceof TrainingDivergedError)) {
-					trainer.dispose();
-					throw e;
-				}
-				diverged = e;
-				// The metrics shown next to the checkpoint must be those of the rolled-back weights it holds.
-				validation = e.rolledBackTo === null ? null : await trainer.evaluate();
+				const { validation, diverged } = await trainLoop(trainer, {
+					signal: ctx.signal,
+					paused: () => ctx.paused(),
+					onStep: (m) => ctx.progress({ kind: 'train', ...m }),
+					onEval: (e) => ctx.progress({ kind: 'validation', ...e }),
+				});
+				// After a rollback `validation` is of the rolled-back weights: the ones in `files`.
+				return {
+					validation,
+					steps: trainer.stepCount,
+					weightsStep: trainer.weightsStep,
+					stopped: ctx.signal.aborted,
+					error: diverged?.message ?? null,
+					diverged: diverged && {
+						step: diverged.step,
+						quantity: diverged.quantity,
+						rolledBackTo: diverged.rolledBackTo,
+					},
+					backend: report.label,
+					parameters: trainer.parameterCount,
+					files: !diverged || diverged.rolledBackTo !== null ? await trainer.export() : null,
+				} satisfies TrainResult;
+			} finally {
+				trainer.dispose();
 			}
-			const good = !diverged || diverged.rolledBackTo !== null;
-			const result: TrainResult = {
-				validation,
-				steps: trainer.stepCount,
-				weightsStep: trainer.weightsStep,
-				stopped: ctx.signal.aborted,
-				error: diverged?.message ?? null,
-				diverged: diverged && {
-					step: diverged.step,
-					quantity: diverged.quantity,
-					rolledBackTo: diverged.rolledBackTo,
-				},
-				backend: report.label,
-				parameters: trainer.parameterCount,
-				files: good ? await trainer.export() : null,
-			};
-			trainer.dispose();
-			return result;
 		},
 		sweep: async (params, ctx) => {
 			const sweep = loadSweep(params.spec);

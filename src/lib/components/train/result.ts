@@ -2,7 +2,7 @@
  * What the Train page says about a finished run's checkpoint, next to Save and Download: which step its weights are
  * from, and that they are the untrained ones when a run stopped or diverged before any good step.
  */
-import type { TrainResult } from '$lib/workers/jobs';
+import type { TrainResult } from '$lib/workers/job-specs';
 
 export interface TrainResultNote {
 	/** "Finished after 150 steps on …", "Stopped …", "Diverged at step 7 (the loss) …". */

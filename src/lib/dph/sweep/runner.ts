@@ -9,7 +9,8 @@
  * resume retries it.
  */
 import type { TF } from '../backend';
-import { DPHTrainer, type EvalMetrics, TrainingDivergedError } from '../train/trainer';
+import { type TrainLoopOutcome, trainLoop } from '../train/loop';
+import { DPHTrainer, type EvalMetrics } from '../train/trainer';
 import { METRICS, type ResultsStore, type RunCurve, type RunMetrics, type RunResult } from './results';
 import type { ExpandedSweep, RunParams, SweepRun } from './spec';
 
@@ -114,46 +115,52 @@ export async function runSweep(sweep: ExpandedSweep, opts: RunSweepOptions): Pro
 		const t0 = performance.now();
 		const trainer = new DPHTrainer(tf, run.config);
 		const curve = emptyCurve();
-		let last: EvalMetrics | null = null;
-		let error: string | undefined;
+		// For the ETA: time training since the last step was reported (that step's validation, this step), not pauses.
+		let mark = performance.now();
+		let outcome: TrainLoopOutcome;
 		try {
-			while (trainer.stepCount < run.config.steps) {
-				await opts.paused?.();
-				if (signal?.aborted) {
-					stopped = true;
-					break;
-				}
-				const ts = performance.now();
-				const m = await trainer.step();
-				if (m.step % run.config.evalEvery === 0 || m.step === run.config.steps) {
-					last = await trainer.evaluate();
+			outcome = await trainLoop(trainer, {
+				signal,
+				// A diverged run is stored without metrics, so its rolled-back weights need no validation.
+				revalidate: false,
+				paused: async () => {
+					const p0 = performance.now();
+					await opts.paused?.();
+					mark += performance.now() - p0;
+				},
+				onStep: (m) => {
+					stepSeconds += (performance.now() - mark) / 1000;
+					stepsRun++;
+					stepsLeft--;
+					opts.onProgress?.({
+						run: { id: run.id, index: run.index, params: run.params },
+						runIndex,
+						runsDone,
+						runsTotal,
+						step: m.step,
+						steps: run.config.steps,
+						loss: m.loss,
+						etaSeconds: (stepSeconds / stepsRun) * stepsLeft,
+					});
+					mark = performance.now();
+				},
+				onEval: (e, m) => {
 					curve.step.push(m.step);
 					curve.loss.push(compact(m.loss));
-					const rm = toRunMetrics(last);
+					const rm = toRunMetrics(e);
 					for (const k of METRICS) curve[k].push(compact(rm[k]));
-				}
-				stepSeconds += (performance.now() - ts) / 1000;
-				stepsRun++;
-				stepsLeft--;
-				opts.onProgress?.({
-					run: { id: run.id, index: run.index, params: run.params },
-					runIndex,
-					runsDone,
-					runsTotal,
-					step: m.step,
-					steps: run.config.steps,
-					loss: m.loss,
-					etaSeconds: (stepSeconds / stepsRun) * stepsLeft,
-				});
-			}
-		} catch (e) {
-			if (!(e instanceof TrainingDivergedError)) throw e;
-			error = e.message;
-			stepsLeft -= run.config.steps - trainer.stepCount;
+				},
+			});
 		} finally {
 			trainer.dispose();
 		}
-		if (stopped) break;
+		if (outcome.stopped) {
+			stopped = true;
+			break;
+		}
+		stepSeconds += (performance.now() - mark) / 1000;
+		const { diverged, validation } = outcome;
+		if (diverged) stepsLeft -= run.config.steps - trainer.stepCount;
 		const result: RunResult = {
 			sweep: sweep.spec.name,
 			spec_hash: sweep.hash,
@@ -161,12 +168,12 @@ export async function runSweep(sweep: ExpandedSweep, opts: RunSweepOptions): Pro
 			index: run.index,
 			params: run.params,
 			config_hash: run.configHash,
-			metrics: error || !last ? null : toRunMetrics(last),
+			metrics: diverged || !validation ? null : toRunMetrics(validation),
 			steps: trainer.stepCount,
 			seconds: (performance.now() - t0) / 1000,
 			backend: opts.backend,
 			...(curve.step.length ? { curve } : {}),
-			...(error ? { error } : {}),
+			...(diverged ? { error: diverged.message } : {}),
 		};
 		await store.append(result);
 		stored.set(run.id, result);

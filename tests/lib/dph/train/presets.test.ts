@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_PRESETS } from '../../../../src/lib/dph/train/config';
+import { trainLoop } from '../../../../src/lib/dph/train/loop';
 import { DPHTrainer, type EvalMetrics } from '../../../../src/lib/dph/train/trainer';
 
 beforeAll(async () => {
@@ -18,11 +19,14 @@ beforeAll(async () => {
 async function run(preset: string): Promise<{ v: EvalMetrics; target: number }> {
 	const cfg = TRAIN_PRESETS[preset](DEFAULT_TRAIN_CONFIG);
 	expect(cfg.data.task).toBe('echo');
+	// One validation, after the last step.
 	const t = new DPHTrainer(tf, { ...cfg, evalEvery: cfg.steps });
 	try {
-		for (let i = 0; i < cfg.steps; i++) await t.step();
+		const { validation, diverged } = await trainLoop(t);
+		expect(diverged).toBeNull();
+		if (!validation) throw new Error('no validation after the last step');
 		const eps = cfg.objective.dphEps;
-		return { v: await t.evaluate(), target: Math.log((1 - eps) / eps) };
+		return { v: validation, target: Math.log((1 - eps) / eps) };
 	} finally {
 		t.dispose();
 	}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { trainResultNote } from '../../../../src/lib/components/train/result';
-import type { TrainResult } from '../../../../src/lib/workers/jobs';
+import type { TrainResult } from '../../../../src/lib/workers/job-specs';
 
 const files = {
 	'config.json': '{}',

@@ -11,6 +11,7 @@ import type { SweepTable } from '../dph/sweep/aggregate';
 import type { RunResult } from '../dph/sweep/results';
 import type { SweepProgress } from '../dph/sweep/runner';
 import { loadSweep } from '../dph/sweep/spec';
+import { resolveTrainConfig } from '../dph/train/config';
 import type { CheckpointFiles, EvalMetrics, StepMetrics } from '../dph/train/trainer';
 
 export type TrainProgress = ({ kind: 'train' } & StepMetrics) | ({ kind: 'validation' } & EvalMetrics);
@@ -115,7 +116,6 @@ export interface JobSpecs {
 }
 
 export type JobKind = keyof JobSpecs;
-export const JOB_KINDS: readonly JobKind[] = ['selftest', 'train', 'sweep', 'checkpoint', 'score'];
 
 export interface JobContext<K extends JobKind> {
 	signal: AbortSignal;
@@ -129,10 +129,14 @@ export function jobTotal<K extends JobKind>(kind: K, params: JobSpecs[K]['params
 	switch (kind) {
 		case 'selftest':
 			return (params as JobSpecs['selftest']['params']).steps;
-		case 'train': {
-			const steps = (params as JobSpecs['train']['params']).config.steps;
-			return typeof steps === 'number' ? steps : 200;
-		}
+		case 'train':
+			// The steps the worker will run: its resolved config's (defaults fill what is omitted; an invalid config is
+			// reported by the job itself).
+			try {
+				return resolveTrainConfig((params as JobSpecs['train']['params']).config).steps;
+			} catch {
+				return 0;
+			}
 		case 'sweep': {
 			// Total optimizer steps of the sweep; an invalid spec is reported by the job itself.
 			try {
