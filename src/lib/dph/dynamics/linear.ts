@@ -11,19 +11,30 @@ export interface LinearFeatures {
 	xl: Float64Array;
 }
 
-/** w · x[o … o + width): the reward of the row of x starting at offset o. */
-export function dot(w: ArrayLike<number>, x: Float64Array, o: number, width: number): number {
-	let s = 0;
-	for (let j = 0; j < width; j++) s += w[j] * x[o + j];
-	return s;
+/**
+ * Pair i's rewards under weights w, r_w = w·x_w and r_l = w·x_l, into out[0] and out[1]: the one dot product of
+ * the linear model (both in one pass over w).
+ */
+export function pairRewards(w: ArrayLike<number>, f: LinearFeatures, i: number, out: Float64Array): void {
+	const { width, xw, xl } = f;
+	const o = i * width;
+	let sw = 0;
+	let sl = 0;
+	for (let j = 0; j < width; j++) {
+		sw += w[j] * xw[o + j];
+		sl += w[j] * xl[o + j];
+	}
+	out[0] = sw;
+	out[1] = sl;
 }
 
 /** Rewards of every pair under weights w, into rw and rl. */
 export function linearRewards(w: ArrayLike<number>, f: LinearFeatures, rw: Float64Array, rl: Float64Array): void {
-	const { width, xw, xl } = f;
+	const r = new Float64Array(2);
 	for (let i = 0; i < rw.length; i++) {
-		rw[i] = dot(w, xw, i * width, width);
-		rl[i] = dot(w, xl, i * width, width);
+		pairRewards(w, f, i, r);
+		rw[i] = r[0];
+		rl[i] = r[1];
 	}
 }
 

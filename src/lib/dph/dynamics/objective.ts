@@ -1,9 +1,9 @@
 /**
  * What pair i is trained on under label noise. `resample`: the expected loss (1−η)·L(r_w, r_l) + η·L(r_l, r_w)
- * (losses/noise.ts's withLabelNoise) for the recorded loss and Newton, and a fresh flip at rate η for every
- * stochastic gradient; `fixed`: the loss on the pair's own, possibly flipped, label.
+ * of losses/noise.ts (expectedUnderNoise for the recorded loss, withLabelNoise's derivatives for Newton), and a
+ * fresh flip at rate η for every stochastic gradient; `fixed`: the loss on the pair's own, possibly flipped, label.
  */
-import { getLoss, type LossParams, type PreferenceLoss, withLabelNoise } from '../losses/index';
+import { expectedUnderNoise, getLoss, type LossParams, type PreferenceLoss, withLabelNoise } from '../losses/index';
 
 /** Gradient [∂r_w, ∂r_l] and Hessian [∂²r_w, ∂r_w∂r_l, ∂²r_l] with respect to (r_w, r_l). */
 export interface Curvature {
@@ -13,7 +13,7 @@ export interface Curvature {
 
 export class PairObjective {
 	private readonly loss: PreferenceLoss<LossParams>;
-	/** The loss a `resample` pair minimises in expectation: the loss itself when η = 0. */
+	/** What a `resample` pair minimises in expectation (the loss itself when η = 0), for its derivatives. */
 	private readonly expected: PreferenceLoss<LossParams>;
 
 	constructor(
@@ -32,7 +32,8 @@ export class PairObjective {
 	value(i: number, rw: number, rl: number): number {
 		const { loss, p } = this;
 		if (this.fixed) return this.flipped[i] ? loss.value(rl, rw, p) : loss.value(rw, rl, p);
-		return this.expected.value(rw, rl, p);
+		// A plain call rather than expected.value: this runs for every pair at every recorded step.
+		return this.eta === 0 ? loss.value(rw, rl, p) : expectedUnderNoise(loss, rw, rl, this.eta, p);
 	}
 
 	/** Gradient and Hessian of value(i, ·, ·). */

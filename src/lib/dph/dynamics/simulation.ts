@@ -6,7 +6,7 @@ import { deriveSeed, mulberry32 } from '../random';
 import { addRewards } from '../train/tally';
 import { int } from './check';
 import { makeData } from './data';
-import { dot, type LinearFeatures, linearRewards } from './linear';
+import { type LinearFeatures, linearRewards, pairRewards } from './linear';
 import { PairObjective } from './objective';
 import { createOptimizer, type Optimizer } from './optimizers';
 import { type DynamicsSpec, MAX_STEPS, type ResolvedSpec, validateSpec } from './spec';
@@ -68,6 +68,8 @@ export class Simulation {
 	private readonly order: Int32Array;
 	private readonly batchRand: () => number;
 	private readonly features: LinearFeatures | null;
+	/** Scratch for one pair's (r_w, r_l). */
+	private readonly pair = new Float64Array(2);
 
 	constructor(readonly spec: ResolvedSpec) {
 		const s = spec;
@@ -188,12 +190,14 @@ export class Simulation {
 			}
 		} else {
 			// A shared model minimises the batch mean, as a training loop does.
-			const { width, xw, xl } = this.features;
+			const { features, pair } = this;
+			const { width, xw, xl } = features;
 			const scale = 1 / B;
 			for (let k = 0; k < B; k++) {
 				const i = order[k];
 				const o = i * width;
-				const [gw, gl] = objective.sampleGrad(i, dot(params, xw, o, width), dot(params, xl, o, width));
+				pairRewards(params, features, i, pair);
+				const [gw, gl] = objective.sampleGrad(i, pair[0], pair[1]);
 				// Bias feature: gw + gl first, so a margin loss (gl = −gw) adds exactly 0 and never moves the bias.
 				grad[0] += (gw + gl) * scale;
 				for (let j = 1; j < width; j++) grad[j] += (gw * xw[o + j] + gl * xl[o + j]) * scale;

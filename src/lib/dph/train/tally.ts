@@ -18,11 +18,16 @@ export interface RewardSums {
 
 /** Adds the pairs' rewards to `sums` in place, in index order; returns `sums`. */
 export function addRewards(sums: RewardSums, rw: ArrayLike<number>, rl: ArrayLike<number>): RewardSums {
+	// Locals, not the object's fields, in the loop: the simulation calls this every step.
+	let { correct, rw: sw, rl: sl } = sums;
 	for (let i = 0; i < rw.length; i++) {
-		if (rw[i] > rl[i]) sums.correct++;
-		sums.rw += rw[i];
-		sums.rl += rl[i];
+		if (rw[i] > rl[i]) correct++;
+		sw += rw[i];
+		sl += rl[i];
 	}
+	sums.correct = correct;
+	sums.rw = sw;
+	sums.rl = sl;
 	return sums;
 }
 
