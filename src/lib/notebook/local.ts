@@ -37,6 +37,7 @@ export async function importLocalNotebook(file: File): Promise<string> {
 	return slug;
 }
 
-export function localNotebookPath(slug: string): string {
-	return `/notebooks/open?slug=${encodeURIComponent(slug)}`;
+/** The page of a browser-only notebook; `base` is SvelteKit's base path (goto needs it, links too). */
+export function localNotebookPath(slug: string, base = ''): string {
+	return `${base}/notebooks/open?slug=${encodeURIComponent(slug)}`;
 }
