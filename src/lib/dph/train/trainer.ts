@@ -1,6 +1,7 @@
 /**
  * DPHTrainer: trains an LSWT model with a Direct Preference Head jointly with cDPO, as the reference trainer does,
- * on the tfjs backend chosen by backend.ts. One instance per run; the CLI, the worker and tests all drive it.
+ * on the tfjs backend chosen by backend.ts. One instance per run, driven by trainLoop (loop.ts) in the CLI, the
+ * worker and the sweep runner, and step by step in tests.
  *   step()      one optimizer step (with gradient accumulation), returns step metrics
  *   evaluate()  validation metrics: DPH and log-prob accuracy, mean r_w, r_l, margin, losses
  *   export()    a Hugging Face–layout checkpoint (config.json, model.safetensors, tokenizer.json)
