@@ -3,11 +3,12 @@
  * heatmap as pixels (written with putImageData from a reused buffer), contours and the quiver field as Path2D.
  * The heatmap fill is plain array code (no DOM), so it is unit-tested in Node.
  */
-import { contours as d3contours, range } from 'd3';
+import { range } from 'd3';
 import type { Landscape } from '../dph/landscape/index';
 import type { LossParams, PreferenceLoss } from '../dph/losses/index';
 import { addArrow } from './canvas-shapes';
 import { lossColour, lossLevel } from './landscape-colour';
+import { contourSegments } from './landscape-contours';
 
 /** CSS pixels around each panel's square plot area (axes and labels live there). */
 export const MARGIN = { left: 40, right: 10, top: 10, bottom: 34 };
@@ -110,8 +111,8 @@ function levels(count: number): number[] {
 }
 
 /**
- * Contour lines, traced on a half-resolution copy of the normalised grid: marching squares dominates the cost,
- * and at display size the coarser lines are indistinguishable.
+ * Contour lines, traced on a half-resolution copy of the normalised grid (at display size the coarser lines are
+ * indistinguishable), as loose segments (landscape-contours.ts).
  */
 export function contourPath(norm: Float32Array, n: number, count: number, s: PlotScale, coarse: Float64Array): Path2D {
 	const m = Math.ceil(n / 2);
@@ -120,20 +121,12 @@ export function contourPath(norm: Float32Array, n: number, count: number, s: Plo
 		for (let i = 0; i < m; i++) coarse[j * m + i] = norm[jj * n + Math.min(n - 1, 2 * i)];
 	}
 	const scale = s.size / (m - 1);
+	const bottom = MARGIN.top + s.size;
 	const path = new Path2D();
-	for (const c of d3contours().size([m, m]).thresholds(levels(count))(coarse as unknown as number[])) {
-		for (const poly of c.coordinates) {
-			for (const ring of poly) {
-				ring.forEach(([x, y], k) => {
-					// Marching squares puts vertices on cell edges in index units; map them to pixels.
-					const px = MARGIN.left + Math.min(m - 1, Math.max(0, x - 0.5)) * scale;
-					const py = MARGIN.top + s.size - Math.min(m - 1, Math.max(0, y - 0.5)) * scale;
-					if (k) path.lineTo(px, py);
-					else path.moveTo(px, py);
-				});
-			}
-		}
-	}
+	contourSegments(coarse, m, levels(count), (x0, y0, x1, y1) => {
+		path.moveTo(MARGIN.left + x0 * scale, bottom - y0 * scale);
+		path.lineTo(MARGIN.left + x1 * scale, bottom - y1 * scale);
+	});
 	return path;
 }
 
