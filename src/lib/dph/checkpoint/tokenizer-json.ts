@@ -52,6 +52,21 @@ export function parseObject(json: unknown, file: string, kind: string): Record<s
 	return value;
 }
 
+/** "model": only BPE is read here (the workbench's own WordLevel files are CharTokenizer's, see load-tokenizer.ts). */
+export function readBpeModel(model: unknown, fail: Fail): Record<string, unknown> {
+	if (!isRecord(model)) fail('"model" must be an object (the tokenizer model: type, vocab, merges)');
+	const m = model as Record<string, unknown>;
+	const type = m.type ?? (Array.isArray(m.merges) ? 'BPE' : undefined);
+	if (type !== 'BPE') {
+		fail(
+			`model type ${JSON.stringify(m.type)} is not supported: this workbench reads BPE tokenizers (byte-level ` +
+				'BPE as OPT/GPT-2) and its own character-level WordLevel tokenizer. Export the tokenizer the checkpoint was ' +
+				'trained with (for the paper\'s checkpoints, OPT-125m\'s plus "<|im_start|>" and "<|im_end|>").',
+		);
+	}
+	return m;
+}
+
 export function readVocab(
 	vocab: unknown,
 	fail: Fail,
@@ -107,21 +122,6 @@ export function checkMerges(
 			);
 		}
 	});
-}
-
-/** "model": only BPE is read here (the workbench's own WordLevel files are CharTokenizer's, see load-tokenizer.ts). */
-export function readBpeModel(model: unknown, fail: Fail): Record<string, unknown> {
-	if (!isRecord(model)) fail('"model" must be an object (the tokenizer model: type, vocab, merges)');
-	const m = model as Record<string, unknown>;
-	const type = m.type ?? (Array.isArray(m.merges) ? 'BPE' : undefined);
-	if (type !== 'BPE') {
-		fail(
-			`model type ${JSON.stringify(m.type)} is not supported: this workbench reads BPE tokenizers (byte-level ` +
-				'BPE as OPT/GPT-2) and its own character-level WordLevel tokenizer. Export the tokenizer the checkpoint was ' +
-				'trained with (for the paper\'s checkpoints, OPT-125m\'s plus "<|im_start|>" and "<|im_end|>").',
-		);
-	}
-	return m;
 }
 
 export interface AddedTokenJSON {
