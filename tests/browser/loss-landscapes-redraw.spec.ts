@@ -36,10 +36,14 @@ async function measure(page: Page, slider: string) {
 		const frame = () => new Promise<number>((res) => requestAnimationFrame(res));
 		// Every status change is one redraw: a move that redraws twice counts both.
 		let printed: number[] = [];
-		new MutationObserver(() => {
-			const m = /last redraw ([\d.]+) ms/.exec(status.textContent ?? '');
-			if (m) printed.push(Number(m[1]));
-		}).observe(status, { childList: true, characterData: true, subtree: true });
+		// One record per text write: two redraws in one task are two records but one callback.
+		new MutationObserver((records) => {
+			for (const r of records)
+				for (const node of r.addedNodes) {
+					const m = /last redraw ([\d.]+) ms/.exec(node.textContent ?? '');
+					if (m) printed.push(Number(m[1]));
+				}
+		}).observe(status, { childList: true });
 		const set = (v: number) => {
 			input.value = String(v);
 			input.dispatchEvent(new Event('input', { bubbles: true }));
