@@ -14,7 +14,7 @@ function numbers(value: unknown, path: string, out: [string, number | null][] = 
 }
 
 describe('dph bench', () => {
-	it('--quick --json prints the DESIGN.md §7 table as one object: every figure finite and positive, or null with a note', async () => {
+	it('--quick --json prints the benchmark table as one object: every figure finite and positive, or null with a note', async () => {
 		const io = capture();
 		expect(await main(['bench', '--quick', '--json'], io), io.err).toBe(0);
 		const j = JSON.parse(io.out);

@@ -76,7 +76,7 @@ describe('dph loss / dph landscape through the real CLI entry', () => {
 		expect(io.err).toMatch(/eps = 0\.7 is out of range: valid 0 ≤ eps ≤ 0\.5/);
 	});
 
-	it('--help lists every command of the design (DESIGN.md §4), none of them "coming"', async () => {
+	it('--help lists every command of the design, none of them "coming"', async () => {
 		const io = capture();
 		await main(['--help'], io);
 		for (const name of ['loss', 'landscape', 'train', 'score', 'inspect', 'sweep', 'bench']) {

@@ -34,7 +34,7 @@ export interface CheckpointLoadBench {
 	keep: boolean;
 	baselineRss: number;
 	peakRss: number;
-	/** peak RSS / float32 weight bytes (DESIGN.md §7: ≤ 1.2 when the weights are kept). */
+	/** peak RSS / float32 weight bytes (target ≤ 1.2 when the weights are kept; docs/BENCHMARKS.md). */
 	peakRssRatio: number;
 	/** (peak RSS − RSS before loading) / float32 weight bytes: what the load itself added. */
 	peakAboveBaselineRatio: number;

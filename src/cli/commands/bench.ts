@@ -149,7 +149,7 @@ export const benchCommand: CliCommand = {
 	summary:
 		'the performance table of docs/BENCHMARKS.md: landscape grids, training, checkpoint load and scoring per backend',
 	usage: 'dph bench [--json] [--quick] [--part LIST] [--score-cap S]',
-	help: `Measures, in one run and side by side (DESIGN.md §7):
+	help: `Measures, in one run and side by side (targets and how each is taken: docs/BENCHMARKS.md):
   - landscape: loss + gradient grids at 256² and 1024² (SepDPH, ConDPH), structured vs a naive per-cell loop
   - training throughput (tokens/s) of the LSWT tiny preset on webgpu, wasm and cpu (--quick: nano)
   - self-test training throughput of a small reward model on webgpu, wasm and cpu
@@ -303,7 +303,7 @@ Options:
 		const pending: Record<string, string> = {};
 		if (parts.has('train'))
 			pending.pytorch_cpu_train_tokens_per_s =
-				'DESIGN.md §7 compares the best backend with PyTorch on the CPU; no Python ML stack on this machine';
+				'the targets compare the best backend with PyTorch on the CPU; no Python ML stack on this machine';
 		if (webgpuTried && (!adapter || isSoftwareGpu(adapter)))
 			pending.real_gpu_webgpu = 'no GPU WebGPU adapter here: WebGPU figures are SwiftShader (CPU emulation) or absent';
 		const out = {

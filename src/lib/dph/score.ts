@@ -1,5 +1,5 @@
 /**
- * Score candidate answers with a DPH model (DESIGN.md §3.1 "Scoring"): for each candidate, the DPH reward read at
+ * Score candidate answers with a DPH model (docs/CHECKPOINTS.md, "Scoring"): for each candidate, the DPH reward read at
  * the last <|im_end|> after the output norm, and the average log-prob of the candidate's content tokens (not the
  * assistant header, not the closing <|im_end|>), log-softmax over all vocab_size logits at the previous position,
  * in float32. Logits are computed only at the positions that are scored, so a 50k vocabulary costs nothing at the

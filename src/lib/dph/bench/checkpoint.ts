@@ -6,7 +6,7 @@
  * validation plus F16/BF16 → F32 conversion; MB/s is file bytes (10^6) per second. No tfjs tensors are created —
  * holding and uploading the model is the caller's job. With `keep` false each float32 array is dropped after use
  * (the streaming floor: about one tensor in flight); with `keep` true all arrays are held, as a model load would,
- * so peak memory over the float32 weight size is the number DESIGN.md §7 bounds (≤ 1.2×).
+ * so peak memory over the float32 weight size is the number docs/BENCHMARKS.md bounds (≤ 1.2×).
  * The Node runner with a generated file is in src/cli/bench/checkpoint-harness.ts.
  */
 import { openSafetensors } from '../checkpoint/safetensors';
@@ -15,7 +15,7 @@ import { type LSWTConfig, preset, REFERENCE_DEFAULTS } from '../model/config';
 import { countParameters } from '../model/lswt';
 
 /**
- * The paper's medium LSWT (DESIGN.md §3: vocab 50272, d_vocab 768, d_model 1536, 18 layers, 24 heads, d_ffn 4096)
+ * The paper's medium LSWT (the paper's released medium model: vocab 50272, d_vocab 768, d_model 1536, 18 layers, 24 heads, d_ffn 4096)
  * with the SwiGLU pooler and one reward head, about 0.55 B parameters: ≈ 1.1 GB in F16.
  */
 export const MEDIUM_CONFIG: LSWTConfig = {

@@ -86,7 +86,7 @@ export function encodeChat(tok: Tokenizer, messages: readonly ChatMessage[]): Ch
 	};
 }
 
-/** Context plus one candidate as the final assistant message (DESIGN.md §3.1 scoring layout). */
+/** Context plus one candidate as the final assistant message (the scoring layout of docs/CHECKPOINTS.md, Scoring). */
 export function encodeCandidate(tok: Tokenizer, context: readonly ChatMessage[], candidate: string): ChatSequence {
 	return encodeChat(tok, [...context, { role: 'assistant', content: candidate }]);
 }
@@ -141,7 +141,7 @@ export function trainTargets(seq: ChatSequence, options: TrainTargetOptions = {}
 
 /**
  * Targets and the evaluation mask for the average-log-prob predictor: the final assistant message's content
- * tokens only (DESIGN.md §3.1), not its header and not the closing `<|im_end|>\n`.
+ * tokens only (docs/CHECKPOINTS.md, Scoring), not its header and not the closing `<|im_end|>\n`.
  */
 export function evalTargets(seq: ChatSequence): Targets {
 	const targets = shifted(seq);

@@ -1,5 +1,5 @@
 /**
- * JSONL preference and multiple-choice data (DESIGN.md §4). One JSON object per line, in any of:
+ * JSONL preference and multiple-choice data (docs/TRAINING.md, Data). One JSON object per line, in any of:
  *
  *   ours (scoring input):   {"messages":[{"role":"user","content":"…"}], "candidates":["…","…"], "label"?: 0}
  *   TRL standard:           {"prompt":"…", "chosen":"…", "rejected":"…"}

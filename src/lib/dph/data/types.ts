@@ -24,7 +24,7 @@ export interface PreferencePair {
 }
 
 /**
- * A multiple-choice item (DESIGN.md §4 scoring input): `label` indexes the correct candidate when known.
+ * A multiple-choice item (the scoring input of docs/CHECKPOINTS.md): `label` indexes the correct candidate when known.
  * Both predictors (DPH reward, average log-prob) are evaluated on these.
  */
 export interface MultipleChoiceItem {
