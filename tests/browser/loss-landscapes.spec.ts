@@ -13,6 +13,9 @@ test('Loss landscapes: three live panels, ε redraws them, dragging moves the pa
 	await expect(panels.nth(1)).toContainText('optimal margin rw − rl = 2.197');
 	await expect(panels.nth(2)).toContainText('Conservative DPO');
 	await expect(page.locator('[data-status="error"], [data-status="upstream-error"]')).toHaveCount(0);
+	// The figure's stylesheet (landscape-figure.css, loaded with its module under the page's CSP) applies.
+	await expect(page.locator('.lf-row')).toHaveCSS('display', 'flex');
+	await expect(panels.nth(0).locator('canvas')).toHaveCSS('cursor', 'crosshair');
 
 	// ε = 0.25: log(3) = 1.0986 for every panel (independent of the library: Math.log here).
 	await page.locator('[data-cell-id="4"] input[type=range]').fill('0.25');
