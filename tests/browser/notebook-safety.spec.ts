@@ -1,4 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
+import { cellNamed, idOf, outputOf, runButtonOf } from './cells';
 
 // A runaway cell must never brick a notebook: drafts never run stay unrun, loops are stopped by the guard,
 // an open that never finished is offered safe mode, and local edits can be discarded from the home page.
@@ -33,21 +34,21 @@ async function waitForAutosave(page: Page) {
 
 async function openWelcome(page: Page) {
 	await page.goto('/notebooks/welcome');
-	await expect(page.locator(`${cellSel(6)} [data-testid="cell-output"]`)).toContainText('optimal reward margin');
+	await expect(outputOf(page, 'margin')).toContainText('optimal reward margin');
 }
 
 test('a looping draft never run stays unrun after reload; run, the loop guard stops it and the page stays usable', async ({
 	page,
 }) => {
 	await openWelcome(page);
-	const loop = await addDraftCell(page, 6, 'while(true){}');
+	const loop = await addDraftCell(page, await idOf(page, 'margin'), 'while(true){}');
 	const grow = await addDraftCell(page, loop, 'const grow = []; for (;;) grow.push(new Array(1e5).fill(1));');
 	await waitForAutosave(page);
 
 	await page.reload();
 	// The file's cells run in the same pass as the drafts would: once they have rendered, the drafts had their
 	// chance to freeze the tab. The page must then answer within 5 s.
-	await expect(page.locator(`${cellSel(6)} [data-testid="cell-output"]`)).toContainText('optimal reward margin');
+	await expect(outputOf(page, 'margin')).toContainText('optimal reward margin');
 	expect(await answersWithin(page, 5000)).toBeLessThan(5000);
 	await expect(page.locator(cellSel(loop))).toHaveAttribute('data-status', 'unrun');
 	await expect(page.locator(cellSel(grow))).toHaveAttribute('data-status', 'unrun');
@@ -66,10 +67,8 @@ test('a looping draft never run stays unrun after reload; run, the loop guard st
 	await expect(page.locator(cellSel(loop))).toHaveAttribute('data-status', 'error');
 	expect(await answersWithin(page, 1000)).toBeLessThan(1000);
 	// Still a working notebook: the slider re-runs its dependent.
-	await page.locator(`${cellSel(5)} input[type=range]`).fill('0.25');
-	await expect(page.locator(`${cellSel(6)} [data-testid="cell-output"]`)).toContainText(
-		'optimal reward margin is 1.099',
-	);
+	await cellNamed(page, 'eps').locator('input[type=range]').fill('0.25');
+	await expect(outputOf(page, 'margin')).toContainText('optimal reward margin is 1.099');
 	// A loop the guard stopped does not start again by itself on the next open.
 	await page.waitForTimeout(700);
 	await page.reload();
@@ -78,7 +77,11 @@ test('a looping draft never run stays unrun after reload; run, the loop guard st
 
 test('the load marker is set while cells run and cleared once they settle', async ({ page }) => {
 	await openWelcome(page);
-	const probe = await addDraftCell(page, 6, `String(localStorage.getItem(${JSON.stringify(MARKER)}) !== null)`);
+	const probe = await addDraftCell(
+		page,
+		await idOf(page, 'margin'),
+		`String(localStorage.getItem(${JSON.stringify(MARKER)}) !== null)`,
+	);
 	await page.getByRole('button', { name: `Run cell ${probe}` }).click();
 	await expect(page.locator(`${cellSel(probe)} [data-testid="cell-output"]`)).toContainText('true');
 	await waitForAutosave(page);
@@ -98,23 +101,21 @@ test('an open that never finished is offered safe mode: no code runs, cells run 
 	const banner = page.getByTestId('safe-mode-banner');
 	await expect(banner).toContainText('Safe mode: no code was run');
 	await expect(banner).toContainText('did not finish loading');
-	await expect(page.locator(cellSel(6))).toHaveAttribute('data-status', 'unrun');
-	await expect(page.locator(`${cellSel(6)} [data-testid="cell-output"]`)).toHaveText('');
+	await expect(cellNamed(page, 'margin')).toHaveAttribute('data-status', 'unrun');
+	await expect(outputOf(page, 'margin')).toHaveText('');
 	await expect(page.locator('[data-testid=cell]').last()).toHaveAttribute('data-status', 'unrun');
 	const statuses = await page.locator('[data-testid=cell]').evaluateAll((els) => els.map((e) => e.dataset.status));
 	expect(new Set(statuses)).toEqual(new Set(['unrun']));
 
-	await page.getByRole('button', { name: 'Run cell 5' }).click();
-	await expect(page.locator(`${cellSel(5)} input[type=range]`)).toBeVisible();
-	await page.getByRole('button', { name: 'Run cell 6' }).click();
-	await expect(page.locator(`${cellSel(6)} [data-testid="cell-output"]`)).toContainText(
-		'optimal reward margin is 2.197',
-	);
+	await runButtonOf(page, 'eps').click();
+	await expect(cellNamed(page, 'eps').locator('input[type=range]')).toBeVisible();
+	await runButtonOf(page, 'margin').click();
+	await expect(outputOf(page, 'margin')).toContainText('optimal reward margin is 2.197');
 
 	await page.getByRole('button', { name: 'Leave safe mode' }).click();
 	await expect(page.getByTestId('safe-mode-banner')).toHaveCount(0);
-	await expect(page.locator(`${cellSel(8)}`)).not.toHaveAttribute('data-status', 'unrun');
-	await expect(page.locator(`${cellSel(6)} [data-testid="cell-output"]`)).toContainText('optimal reward margin');
+	await expect(cellNamed(page, 'xs')).not.toHaveAttribute('data-status', 'unrun');
+	await expect(outputOf(page, 'margin')).toContainText('optimal reward margin');
 	await expect.poll(() => page.evaluate((k) => localStorage.getItem(k), MARKER)).toBeNull();
 });
 
@@ -124,8 +125,8 @@ test('?safe opens shipped and local notebooks with no code run, linked from the 
 	await expect(page).toHaveURL(/\/notebooks\/welcome\?safe$/);
 	await expect(page.getByTestId('safe-mode-banner')).toContainText('Safe mode: no code was run');
 	await expect(page.getByTestId('safe-mode-banner')).not.toContainText('did not finish loading');
-	await expect(page.locator(cellSel(6))).toHaveAttribute('data-status', 'unrun');
-	await expect(page.locator(`${cellSel(6)} [data-testid="cell-output"]`)).toHaveText('');
+	await expect(cellNamed(page, 'margin')).toHaveAttribute('data-status', 'unrun');
+	await expect(outputOf(page, 'margin')).toHaveText('');
 
 	await page.goto('/');
 	await page.getByRole('button', { name: 'New notebook' }).click();
@@ -141,7 +142,7 @@ test('?safe opens shipped and local notebooks with no code run, linked from the 
 
 test('"Discard local edits" on the home page drops a notebook\'s draft and its marker', async ({ page }) => {
 	await openWelcome(page);
-	const loop = await addDraftCell(page, 6, 'while(true){}');
+	const loop = await addDraftCell(page, await idOf(page, 'margin'), 'while(true){}');
 	await waitForAutosave(page);
 	await page.evaluate((k) => localStorage.setItem(k, '1'), MARKER);
 	await page.goto('/');
