@@ -1,4 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
+import { cellNamed } from './cells';
 
 /**
  * Measures, never asserts, how long an ε move takes to redraw the Loss landscapes figure (docs/BENCHMARKS.md).
@@ -26,11 +27,14 @@ const FIGURE_ONLY = `<!doctype html>
 </notebook>
 `;
 
-async function measure(page: Page, slider: string) {
+async function measure(page: Page) {
+	await cellNamed(page, 'eps')
+		.locator('input[type=range]')
+		.evaluate((el) => el.setAttribute('data-bench-slider', ''));
 	await expect(page.locator('.lf-panel')).toHaveCount(3);
 	await expect(page.locator('.lf-status')).toContainText(/last redraw/);
-	return page.evaluate(async (sel) => {
-		const input = document.querySelector<HTMLInputElement>(sel);
+	return page.evaluate(async () => {
+		const input = document.querySelector<HTMLInputElement>('[data-bench-slider]');
 		const status = document.querySelector('.lf-status');
 		if (!input || !status) throw new Error('no ε slider or figure status');
 		const frame = () => new Promise<number>((res) => requestAnimationFrame(res));
@@ -76,7 +80,7 @@ async function measure(page: Page, slider: string) {
 			frameMs: { min: r1(q(gaps, 0)), median: r1(q(gaps, 0.5)), p90: r1(q(gaps, 0.9)) },
 			framesOver20Ms: `${gaps.filter((g) => g > 20).length}/${gaps.length}`,
 		};
-	}, slider);
+	});
 }
 
 test('Loss landscapes: redraw time of an ε move (printed for docs/BENCHMARKS.md, not asserted)', async ({ page }) => {
@@ -92,9 +96,9 @@ test('Loss landscapes: redraw time of an ε move (printed for docs/BENCHMARKS.md
 		buffer: Buffer.from(FIGURE_ONLY),
 	});
 	await expect(page).toHaveURL(/\/notebooks\/open\?slug=landscape-redraw-bench/);
-	const figureOnly = await measure(page, '[data-cell-id="1"] input[type=range]');
+	const figureOnly = await measure(page);
 	await page.goto('/notebooks/loss-landscapes');
-	const notebook = await measure(page, '[data-cell-id="4"] input[type=range]');
+	const notebook = await measure(page);
 	const r = { figureOnly, notebook };
 	console.log(`landscape redraw: ${JSON.stringify(r)}`);
 	test.info().annotations.push({ type: 'landscape-redraw', description: JSON.stringify(r) });

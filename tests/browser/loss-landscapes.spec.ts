@@ -1,12 +1,11 @@
 import { expect, test } from '@playwright/test';
-
-const out = (id: number) => `[data-cell-id="${id}"] [data-testid="cell-output"]`;
+import { cellNamed, outputOf } from './cells';
 
 test('Loss landscapes: three live panels, ε redraws them, dragging moves the pair, ε = 0 has no optimum', async ({
 	page,
 }) => {
 	await page.goto('/notebooks/loss-landscapes');
-	const panels = page.locator(`${out(6)} .lf-panel`);
+	const panels = outputOf(page, 'fig').locator('.lf-panel');
 	await expect(panels).toHaveCount(3);
 	await expect(panels.nth(0)).toContainText('Separable DPH');
 	await expect(panels.nth(0)).toContainText('optimum rw* = 2.197, rl* = −2.197');
@@ -18,12 +17,12 @@ test('Loss landscapes: three live panels, ε redraws them, dragging moves the pa
 	await expect(panels.nth(0).locator('canvas')).toHaveCSS('cursor', 'crosshair');
 
 	// ε = 0.25: log(3) = 1.0986 for every panel (independent of the library: Math.log here).
-	await page.locator('[data-cell-id="4"] input[type=range]').fill('0.25');
+	await cellNamed(page, 'eps').locator('input[type=range]').fill('0.25');
 	const m = Math.log(0.75 / 0.25).toFixed(3);
 	await expect(panels.nth(0)).toContainText(`rw* = ${m}`);
 	await expect(panels.nth(1)).toContainText(`optimal margin rw − rl = ${m}`);
-	await expect(page.locator(out(18))).toContainText('every nudge of ±0.1 raises the loss');
-	await expect(page.locator(out(18))).toContainText('yes ✓');
+	await expect(outputOf(page, 'theorem1Check')).toContainText('every nudge of ±0.1 raises the loss');
+	await expect(outputOf(page, 'theorem1Check')).toContainText('yes ✓');
 
 	// Drag the pair: the readout and the all-losses table follow.
 	const canvas = panels.nth(1).locator('canvas');
@@ -42,9 +41,9 @@ test('Loss landscapes: three live panels, ε redraws them, dragging moves the pa
 	const ls = (x: number) => -Math.log1p(Math.exp(-x));
 	const L = -(0.75 * ls(6) + 0.25 * ls(-6));
 	await expect(panels.nth(1)).toContainText(`L = ${L.toFixed(3)}`);
-	await expect(page.locator(out(23))).toContainText('Contrastive DPH');
+	await expect(outputOf(page, 'allLossesTable')).toContainText('Contrastive DPH');
 
-	await page.locator('[data-cell-id="4"] input[type=range]').fill('0');
+	await cellNamed(page, 'eps').locator('input[type=range]').fill('0');
 	await expect(panels.nth(1)).toContainText('no finite optimum');
 	await expect(page.locator('[data-status="error"], [data-status="upstream-error"]')).toHaveCount(0);
 	// The redraw stays within budget on this machine's software renderer; the figure reports its own timing.
