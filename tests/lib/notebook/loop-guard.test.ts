@@ -20,7 +20,8 @@ describe('guardLoops', () => {
 		expect(() => fn()).toThrow(/^Loop ran longer than 3 s — stopped\. Cell 3 line 2\b/);
 		const took = performance.now() - t0;
 		expect(took).toBeGreaterThanOrEqual(LOOP_LIMIT_MS);
-		expect(took).toBeLessThan(LOOP_LIMIT_MS + 500);
+		// Generous: the unit suite shares the CPU with other test files; the guard checks time every iteration.
+		expect(took).toBeLessThan(2 * LOOP_LIMIT_MS);
 	});
 
 	it('guards every loop kind, labelled loops, and loops in nested functions, generators and classes', () => {
@@ -84,7 +85,8 @@ describe('guardLoops', () => {
 		];
 		for (const p of programs) {
 			const plain = new Function(p)();
-			expect(run(p), p).toEqual(plain);
+			// A limit far above any run time: this test is about results, not timing (a busy CPU must not trip it).
+			expect(run(p, 60_000), p).toEqual(plain);
 		}
 	});
 
