@@ -64,7 +64,8 @@ describe('dph bench', () => {
 
 		// Nothing that is now measured is still listed as pending.
 		for (const k of Object.keys(j.pending ?? {})) expect(k).not.toMatch(/safetensors|score/);
-	});
+		// The whole quick bench (every backend, a scratch checkpoint) runs here: ~90 s on a busy 2-core machine.
+	}, 300_000);
 
 	it('--part runs only the named parts; an unknown part is a usage error', async () => {
 		const io = capture();
