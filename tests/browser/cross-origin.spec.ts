@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { outputOf } from './cells';
 
 // A page on another origin tries to plant a cell in notebooks/welcome.html the three ways a browser allows
 // without the server's consent (issue 13, defect 1), and the app itself runs under its CSP without violations.
@@ -89,14 +90,10 @@ test('the app runs under its Content-Security-Policy without violations, and its
 	expect(first?.headers()['x-content-type-options']).toBe('nosniff');
 	await page.waitForLoadState('networkidle');
 	await page.goto('/notebooks/welcome');
-	await expect(page.locator('[data-cell-id="6"] [data-testid="cell-output"]')).toContainText(
-		'optimal reward margin is 2.197',
-	);
+	await expect(outputOf(page, 'margin')).toContainText('optimal reward margin is 2.197');
 	// A reload gets a 304, whose headers replace the cached page's: the page must still run.
 	await page.reload();
-	await expect(page.locator('[data-cell-id="6"] [data-testid="cell-output"]')).toContainText(
-		'optimal reward margin is 2.197',
-	);
+	await expect(outputOf(page, 'margin')).toContainText('optimal reward margin is 2.197');
 	for (const path of ['/train', '/score', '/sweeps', '/system', '/notebooks/loss-landscapes']) {
 		await page.goto(path);
 		await page.waitForLoadState('networkidle');
