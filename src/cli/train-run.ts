@@ -93,6 +93,9 @@ export async function runTraining(
 			reward_chosen: last?.rewardChosen ?? null,
 			reward_rejected: last?.rewardRejected ?? null,
 			margin: last?.margin ?? null,
+			trainable: cfg.trainable,
+			// Tensors no step touched: bit-identical to the starting weights in the checkpoint.
+			frozen_tensors: trainer.frozenNames.length,
 			tokens_per_s: (tokens * 1000) / (performance.now() - t0),
 			checkpoint: written ? out : null,
 			...(record ? { diverged: record } : {}),

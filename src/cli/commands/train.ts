@@ -5,8 +5,10 @@ import {
 	resolveTrainConfig,
 	TRAIN_PRESETS,
 	type TrainConfig,
+	TrainConfigError,
 	withScaledWarmup,
 } from '../../lib/dph/train/config.ts';
+import { TRAINABLE_MODES } from '../../lib/dph/train/freeze.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
 import { backendArg, type CliCommand, cliOptions, headlessBackend, int, str, UsageError } from '../args.ts';
 import { readTrainConfigFile } from '../config-file.ts';
@@ -16,7 +18,7 @@ export const trainCommand: CliCommand = {
 	name: 'train',
 	summary: 'train a small DPH model (LSWT + pooler + reward head, joint cDPO + DPH) and write a checkpoint folder',
 	usage:
-		'dph train [config.json] [--preset sepdph-demo|condph-demo] [--steps N] [--backend webgpu|wasm|cpu] [--seed S] [--out DIR] [--json]',
+		'dph train [config.json] [--preset sepdph-demo|condph-demo] [--steps N] [--trainable all|no-backbone|heads] [--backend webgpu|wasm|cpu] [--seed S] [--out DIR] [--json]',
 	help: `Trains on a built-in synthetic task, or on your own pairs (data.task "jsonl" and data.jsonlPath, a JSONL
 file relative to the config file's folder), and writes a Hugging Face–layout folder (config.json,
 model.safetensors, tokenizer.json, tokenizer_config.json) plus metrics.jsonl.
@@ -26,12 +28,15 @@ Options:
                     {"steps": 300, "data": {"task": "jsonl", "jsonlPath": "pairs.jsonl"}}
   --preset NAME     sepdph-demo (default) or condph-demo
   --steps N         optimizer steps; without optim.warmupSteps the warm-up is min(20, N/10)
+  --trainable MODE  all (default), no-backbone (transformer blocks frozen, the reference's
+                    trainable_backbone: false) or heads (pooler + reward heads only); the
+                    config's "frozen" patterns freeze more (docs/TRAINING.md, Freezing)
   --backend NAME    webgpu, wasm or cpu (default: a GPU if WebGPU has one, else wasm; a software
                     WebGPU adapter such as SwiftShader is slower than wasm and is passed over)
   --seed S          random seed (data, initialisation, dropout)
   --out DIR         checkpoint folder (default runs/<preset>-seed<S>)
   --json            print only the final JSON object on stdout`,
-	options: cliOptions({ string: ['preset', 'steps', 'backend', 'seed', 'out'], boolean: ['json'] }),
+	options: cliOptions({ string: ['preset', 'steps', 'trainable', 'backend', 'seed', 'out'], boolean: ['json'] }),
 	async run(args, io) {
 		const presetName = str(args, 'preset') ?? 'sepdph-demo';
 		const makePreset = TRAIN_PRESETS[presetName];
@@ -45,6 +50,12 @@ Options:
 		const seed = int(args, 'seed', 0, 2 ** 32 - 1);
 		if (steps !== undefined) raw.steps = steps;
 		if (seed !== undefined) raw.seed = seed;
+		const trainable = str(args, 'trainable');
+		if (trainable !== undefined) {
+			if (!(TRAINABLE_MODES as readonly string[]).includes(trainable))
+				throw new UsageError(`--trainable must be one of ${TRAINABLE_MODES.join(', ')}, got "${trainable}"`);
+			raw.trainable = trainable;
+		}
 		let cfg: TrainConfig;
 		try {
 			const preset = makePreset(DEFAULT_TRAIN_CONFIG);
@@ -61,10 +72,17 @@ Options:
 		const report = await initBackend(headlessBackend(backend));
 		const tf = await getTf();
 		const log = (s: string) => io.stderr(s);
-		const trainer = new DPHTrainer(tf, cfg);
+		let trainer: DPHTrainer;
+		try {
+			trainer = new DPHTrainer(tf, cfg);
+		} catch (e) {
+			// A `frozen` pattern that matches no parameter is only found once the model exists.
+			if (e instanceof TrainConfigError) throw new UsageError(`${file ?? 'config'}: ${e.message}`);
+			throw e;
+		}
 		log(
 			`dph train: ${presetName} on ${report.label} · ${cfg.model.preset} model (${trainer.parameterCount.toLocaleString('en')} parameters, ${cfg.model.pooler} pooler) · ` +
-				`${cfg.objective.dph} ε=${cfg.objective.dphEps}, cDPO β=${cfg.objective.beta} ε=${cfg.objective.dpoEps} · task ${cfg.data.task} · ${cfg.steps} steps\n`,
+				`${cfg.objective.dph} ε=${cfg.objective.dphEps}, cDPO β=${cfg.objective.beta} ε=${cfg.objective.dpoEps} · task ${cfg.data.task} · ${cfg.steps} steps${trainer.frozenNames.length ? ` · trainable ${cfg.trainable}, ${trainer.frozenNames.length} tensors frozen` : ''}\n`,
 		);
 		return runTraining(trainer, cfg, out, io, report.backend);
 	},

@@ -5,6 +5,7 @@
 import { DPH_OBJECTIVES } from '../losses';
 import { POOLERS, type PoolerName } from '../model/config';
 import { at, ConfigError, checkers, isObject, type Obj, showValue } from '../validate';
+import { type FreezeSplit, splitTrainable, TRAINABLE_MODES, type TrainableMode } from './freeze';
 import type { ObjectiveConfig } from './objective';
 
 export interface TrainConfig {
@@ -39,8 +40,15 @@ export interface TrainConfig {
 		dphDecayInit: boolean;
 		maxGradNorm: number;
 	};
-	/** 'all' trains everything; 'heads' freezes the language model and trains the pooler and reward head. */
-	trainable: 'all' | 'heads';
+	/**
+	 * 'all' trains everything; 'no-backbone' freezes the transformer blocks (the reference's
+	 * `trainable_backbone: false`); 'heads' trains the pooler and reward heads only. See freeze.ts.
+	 */
+	trainable: TrainableMode;
+	/** Substring patterns of parameter names to freeze as well (the reference's `frozen_params`). */
+	frozen: string[];
+	/** The reference's `trainable_embeddings`: false freezes the tied embedding matrix. */
+	trainableEmbeddings: boolean;
 	steps: number;
 	batchSize: number;
 	/** Micro-batches per optimizer step (gradient accumulation). */
@@ -67,6 +75,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 		maxGradNorm: 1,
 	},
 	trainable: 'all',
+	frozen: [],
+	trainableEmbeddings: true,
 	steps: 150,
 	batchSize: 16,
 	accumulate: 1,
@@ -84,7 +94,7 @@ export class TrainConfigError extends ConfigError {
 	override name = 'TrainConfigError';
 }
 
-const { int, num, oneOf, reject } = checkers(TrainConfigError);
+const { array, bool, int, invalid, num, oneOf, reject } = checkers(TrainConfigError);
 
 /**
  * The warm-up of a config that sets `steps` but not `optim.warmupSteps`: the base's, cut to a tenth of the run,
@@ -159,7 +169,15 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 	num('optim.weightDecay', c.optim.weightDecay, (n) => n >= 0, 'weightDecay ≥ 0');
 	num('optim.dphWeightDecay', c.optim.dphWeightDecay, (n) => n >= 0, 'dphWeightDecay ≥ 0');
 	num('optim.maxGradNorm', c.optim.maxGradNorm, (n) => n >= 0, 'maxGradNorm ≥ 0 (0 disables clipping)');
-	oneOf('trainable', c.trainable, ['all', 'heads']);
+	oneOf('trainable', c.trainable, TRAINABLE_MODES);
+	array(
+		'frozen',
+		c.frozen,
+		(x, path) =>
+			typeof x === 'string' && x.length > 0 ? x : invalid(path, x, 'a non-empty substring of parameter names'),
+		'an array of substrings of parameter names',
+	);
+	bool('trainableEmbeddings', c.trainableEmbeddings);
 	int('batchSize', c.batchSize, 1, 4096);
 	int('accumulate', c.accumulate, 1, 1024);
 	int('evalEvery', c.evalEvery, 1);
@@ -172,4 +190,26 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 		);
 	}
 	return c;
+}
+
+/**
+ * The config's freezing applied to a model's parameters. Checked here, not in resolveTrainConfig, because it needs
+ * the names: a `frozen` pattern that matches nothing (a typo would silently train everything) and a setup that
+ * leaves nothing to train are errors naming the field.
+ */
+export function freezeParams<V>(params: Record<string, V>, c: TrainConfig): FreezeSplit<V> {
+	const split = splitTrainable(params, c);
+	const [bad] = split.unmatched;
+	if (bad !== undefined) {
+		const i = c.frozen.indexOf(bad);
+		reject(`frozen[${i}]`, `frozen[${i}] = ${showValue(bad)} matches no parameter name of this model`, bad);
+	}
+	if (!Object.keys(split.trainable).length) {
+		reject(
+			'frozen',
+			`trainable ${showValue(c.trainable)} with frozen ${showValue(c.frozen)}${c.trainableEmbeddings ? '' : ' and trainableEmbeddings false'} leaves no parameter to train`,
+			c.frozen,
+		);
+	}
+	return split;
 }

@@ -28,7 +28,7 @@ import {
 import { type LSWTConfig, preset, toConfigJson } from '../model/config';
 import { countParameters, disposeParams, initParams, type Params } from '../model/lswt';
 import { deriveSeed } from '../random';
-import type { TrainConfig } from './config';
+import { freezeParams, type TrainConfig } from './config';
 import { type BatchTensors, objective, referenceLogProbs } from './objective';
 import { clipByGlobalNorm, globalNorm, LaProp, lrSchedule, paramGroups } from './optim';
 import { type PairMetrics, PairTally } from './tally';
@@ -99,6 +99,8 @@ export class DPHTrainer {
 	/** The step the current weights come from: stepCount, or the snapshot's step after a rollback. */
 	weightsStep = 0;
 	readonly parameterCount: number;
+	/** Parameters this run leaves untouched (config `trainable`, `frozen`, `trainableEmbeddings`), in model order. */
+	readonly frozenNames: string[];
 
 	constructor(
 		private tf: TF,
@@ -119,10 +121,9 @@ export class DPHTrainer {
 				}),
 			);
 		}
-		const heads = (name: string) => name.startsWith('pooler_pipeline.') || name.startsWith('reward_heads.');
-		const trainable = Object.fromEntries(
-			Object.entries(this.params).filter(([k]) => cfg.trainable === 'all' || heads(k)),
-		) as Params;
+		// Frozen variables are left out of the gradient and of every parameter group: no gradient, decay or update.
+		const { trainable, frozen } = freezeParams(this.params, cfg);
+		this.frozenNames = frozen;
 		this.trainVars = Object.values(trainable);
 		this.optimizer = new LaProp(
 			tf,
