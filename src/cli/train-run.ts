@@ -85,6 +85,7 @@ export async function runTraining(
 		}
 		const summary = {
 			backend,
+			from: cfg.from ?? null,
 			steps: cfg.steps,
 			loss_dph: last?.dphLoss ?? null,
 			loss_dpo: last?.dpoLoss ?? null,

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { getTf, initBackend } from '../../lib/dph/backend.ts';
 import {
 	DEFAULT_TRAIN_CONFIG,
@@ -9,7 +9,9 @@ import {
 	withScaledWarmup,
 } from '../../lib/dph/train/config.ts';
 import { TRAINABLE_MODES } from '../../lib/dph/train/freeze.ts';
+import { loadStart, overriddenModelFields, StartError, type StartPoint } from '../../lib/dph/train/start.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
+import { dirFolder } from '../../node/checkpoint-folder.ts';
 import { backendArg, type CliCommand, cliOptions, headlessBackend, int, str, UsageError } from '../args.ts';
 import { readTrainConfigFile } from '../config-file.ts';
 import { checkOutFolder, runTraining } from '../train-run.ts';
@@ -18,7 +20,7 @@ export const trainCommand: CliCommand = {
 	name: 'train',
 	summary: 'train a small DPH model (LSWT + pooler + reward head, joint cDPO + DPH) and write a checkpoint folder',
 	usage:
-		'dph train [config.json] [--preset sepdph-demo|condph-demo] [--steps N] [--trainable all|no-backbone|heads] [--backend webgpu|wasm|cpu] [--seed S] [--out DIR] [--json]',
+		'dph train [config.json] [--from DIR] [--ref DIR] [--preset sepdph-demo|condph-demo] [--steps N] [--trainable all|no-backbone|heads] [--backend webgpu|wasm|cpu] [--seed S] [--out DIR] [--json]',
 	help: `Trains on a built-in synthetic task, or on your own pairs (data.task "jsonl" and data.jsonlPath, a JSONL
 file relative to the config file's folder), and writes a Hugging Face–layout folder (config.json,
 model.safetensors, tokenizer.json, tokenizer_config.json) plus metrics.jsonl.
@@ -26,6 +28,10 @@ Progress goes to stderr; the last line on stdout is one JSON object with validat
 Options:
   config.json       training options (see docs/TRAINING.md), merged over the preset, e.g.
                     {"steps": 300, "data": {"task": "jsonl", "jsonlPath": "pairs.jsonl"}}
+  --from DIR        start from this checkpoint folder (e.g. one dph train wrote): its config.json, weights
+                    and tokenizer are used, model.* is ignored; the cDPO reference is a frozen copy of it.
+                    Config field "from" (relative to the config file's folder)
+  --ref DIR         the cDPO reference checkpoint instead (config "refFrom"); the same model and tokenizer
   --preset NAME     sepdph-demo (default) or condph-demo
   --steps N         optimizer steps; without optim.warmupSteps the warm-up is min(20, N/10)
   --trainable MODE  all (default), no-backbone (transformer blocks frozen, the reference's
@@ -36,7 +42,10 @@ Options:
   --seed S          random seed (data, initialisation, dropout)
   --out DIR         checkpoint folder (default runs/<preset>-seed<S>)
   --json            print only the final JSON object on stdout`,
-	options: cliOptions({ string: ['preset', 'steps', 'trainable', 'backend', 'seed', 'out'], boolean: ['json'] }),
+	options: cliOptions({
+		string: ['preset', 'steps', 'trainable', 'backend', 'seed', 'out', 'from', 'ref'],
+		boolean: ['json'],
+	}),
 	async run(args, io) {
 		const presetName = str(args, 'preset') ?? 'sepdph-demo';
 		const makePreset = TRAIN_PRESETS[presetName];
@@ -48,6 +57,14 @@ Options:
 		// The flags are checked on their own first, so a bad --steps is not blamed on a field derived from it.
 		const steps = int(args, 'steps', 1);
 		const seed = int(args, 'seed', 0, 2 ** 32 - 1);
+		// A path in the config file is relative to the file's folder, like data.jsonlPath; a flag's, to the working one.
+		for (const k of ['from', 'refFrom'] as const) {
+			if (file && typeof raw[k] === 'string' && raw[k]) raw[k] = resolve(dirname(file), raw[k] as string);
+		}
+		const fromFlag = str(args, 'from');
+		const refFlag = str(args, 'ref');
+		if (fromFlag !== undefined) raw.from = resolve(fromFlag);
+		if (refFlag !== undefined) raw.refFrom = resolve(refFlag);
 		if (steps !== undefined) raw.steps = steps;
 		if (seed !== undefined) raw.seed = seed;
 		const trainable = str(args, 'trainable');
@@ -72,16 +89,35 @@ Options:
 		const report = await initBackend(headlessBackend(backend));
 		const tf = await getTf();
 		const log = (s: string) => io.stderr(s);
+		let start: StartPoint | undefined;
+		if (cfg.from !== undefined) {
+			const ignored = overriddenModelFields(raw);
+			if (ignored.length) {
+				log(
+					`warning: ${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored: the model comes from the config.json of ${cfg.from}\n`,
+				);
+			}
+			try {
+				start = await loadStart(tf, dirFolder, cfg.from, cfg.refFrom);
+			} catch (e) {
+				if (e instanceof StartError) throw new UsageError(e.message);
+				throw e;
+			}
+			for (const n of start.checkpoint.notes) log(`note: ${n}\n`);
+		}
 		let trainer: DPHTrainer;
 		try {
-			trainer = new DPHTrainer(tf, cfg);
+			trainer = new DPHTrainer(tf, cfg, start);
 		} catch (e) {
 			// A `frozen` pattern that matches no parameter is only found once the model exists.
 			if (e instanceof TrainConfigError) throw new UsageError(`${file ?? 'config'}: ${e.message}`);
 			throw e;
 		}
+		const model = start
+			? `${start.checkpoint.card.name} from ${cfg.from}${cfg.refFrom ? ` (reference ${cfg.refFrom})` : ''}`
+			: `${cfg.model.preset} model`;
 		log(
-			`dph train: ${presetName} on ${report.label} · ${cfg.model.preset} model (${trainer.parameterCount.toLocaleString('en')} parameters, ${cfg.model.pooler} pooler) · ` +
+			`dph train: ${presetName} on ${report.label} · ${model} (${trainer.parameterCount.toLocaleString('en')} parameters, ${trainer.modelConfig.reward_pooler} pooler) · ` +
 				`${cfg.objective.dph} ε=${cfg.objective.dphEps}, cDPO β=${cfg.objective.beta} ε=${cfg.objective.dpoEps} · task ${cfg.data.task} · ${cfg.steps} steps${trainer.frozenNames.length ? ` · trainable ${cfg.trainable}, ${trainer.frozenNames.length} tensors frozen` : ''}\n`,
 		);
 		return runTraining(trainer, cfg, out, io, report.backend);

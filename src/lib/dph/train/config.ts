@@ -41,6 +41,13 @@ export interface TrainConfig {
 		maxGradNorm: number;
 	};
 	/**
+	 * The starting checkpoint (a folder path or URL, as the driver that loads it reads it; see start.ts), instead of a
+	 * random `model.preset`: its config.json, weights and tokenizer are used and `model.*` is ignored.
+	 */
+	from?: string;
+	/** The cDPO reference checkpoint when it is not the starting weights (the paper's reference is the SFT model). */
+	refFrom?: string;
+	/**
 	 * 'all' trains everything; 'no-backbone' freezes the transformer blocks (the reference's
 	 * `trainable_backbone: false`); 'heads' trains the pooler and reward heads only. See freeze.ts.
 	 */
@@ -110,6 +117,9 @@ export function withScaledWarmup(raw: Obj, base: TrainConfig = DEFAULT_TRAIN_CON
 	return { ...raw, optim: { ...(optim ?? {}), warmupSteps } };
 }
 
+/** Root fields the defaults leave out. */
+const OPTIONAL_ROOT = new Set(['from', 'refFrom']);
+
 /** Deep-merge `raw` over the defaults, rejecting unknown fields (a typo would otherwise be silently ignored). */
 function merge(base: Obj, raw: Obj, path: string): Obj {
 	const out: Obj = { ...base };
@@ -122,8 +132,9 @@ function merge(base: Obj, raw: Obj, path: string): Obj {
 				v,
 			);
 		}
-		if (!(k in base) && !(path === 'data' && k === 'jsonl')) {
-			reject(field, `${field} is not a training option (known: ${Object.keys(base).join(', ')})`, v);
+		if (!(k in base) && !(path === 'data' && k === 'jsonl') && !(path === '' && OPTIONAL_ROOT.has(k))) {
+			const known = [...Object.keys(base), ...(path === '' ? OPTIONAL_ROOT : [])];
+			reject(field, `${field} is not a training option (known: ${known.join(', ')})`, v);
 		}
 		out[k] = isObject(base[k]) && isObject(v) ? merge(base[k] as Obj, v, field) : v;
 	}
@@ -169,6 +180,18 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 	num('optim.weightDecay', c.optim.weightDecay, (n) => n >= 0, 'weightDecay ≥ 0');
 	num('optim.dphWeightDecay', c.optim.dphWeightDecay, (n) => n >= 0, 'dphWeightDecay ≥ 0');
 	num('optim.maxGradNorm', c.optim.maxGradNorm, (n) => n >= 0, 'maxGradNorm ≥ 0 (0 disables clipping)');
+	for (const k of ['from', 'refFrom'] as const) {
+		if (c[k] !== undefined && (typeof c[k] !== 'string' || !c[k])) {
+			reject(k, `${k} must name a checkpoint folder (a path or URL)`, c[k]);
+		}
+	}
+	if (c.refFrom !== undefined && c.from === undefined) {
+		reject(
+			'refFrom',
+			'refFrom needs from: the reference of a run from a random preset is its own initialisation',
+			c.refFrom,
+		);
+	}
 	oneOf('trainable', c.trainable, TRAINABLE_MODES);
 	array(
 		'frozen',

@@ -16,7 +16,6 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { writeSafetensors } from '../checkpoint/safetensors';
 import {
-	CharTokenizer,
 	makePairBatch,
 	makeTask,
 	type PairBatch,
@@ -25,12 +24,14 @@ import {
 	permutation,
 	trainValidationSplit,
 } from '../data';
-import { type LSWTConfig, preset, toConfigJson } from '../model/config';
-import { countParameters, disposeParams, initParams, type Params } from '../model/lswt';
+import type { Tokenizer } from '../data/tokenizer';
+import { type LSWTConfig, toConfigJson } from '../model/config';
+import { countParameters, disposeParams, type Params } from '../model/lswt';
 import { deriveSeed } from '../random';
 import { freezeParams, type TrainConfig } from './config';
 import { type BatchTensors, objective, referenceLogProbs } from './objective';
 import { clipByGlobalNorm, globalNorm, LaProp, lrSchedule, paramGroups } from './optim';
+import { type StartPoint, startingWeights } from './start';
 import { type PairMetrics, PairTally } from './tally';
 
 export type { PairMetrics };
@@ -82,7 +83,10 @@ export class TrainingDivergedError extends Error {
 }
 
 export class DPHTrainer {
-	readonly tokenizer = new CharTokenizer();
+	readonly tokenizer: Tokenizer;
+	/** The checkpoint the run started from (StartPoint.from), or null for a fresh preset model. */
+	readonly from: string | null;
+	private tokenizerConfig: string;
 	readonly modelConfig: LSWTConfig;
 	readonly params: Params;
 	private ref: Params | null = null;
@@ -105,22 +109,16 @@ export class DPHTrainer {
 	constructor(
 		private tf: TF,
 		readonly cfg: TrainConfig,
+		start?: StartPoint,
 	) {
-		const mc = preset(cfg.model.preset, this.tokenizer.vocabSize, cfg.model.pooler);
-		this.modelConfig = { ...mc, reward_dropout: cfg.model.dropout };
+		const init = startingWeights(tf, cfg, start);
+		this.tokenizer = init.tokenizer;
+		this.modelConfig = init.modelConfig;
+		this.params = init.params;
+		this.ref = init.ref;
+		this.tokenizerConfig = init.tokenizerConfig;
+		this.from = start?.from ?? null;
 		this.parameterCount = countParameters(this.modelConfig);
-		this.params = initParams(tf, this.modelConfig, deriveSeed(cfg.seed, 'init'), cfg.model.initStd);
-		if (cfg.objective.dpoWeight > 0) {
-			// The frozen reference model of cDPO: the policy's initial weights.
-			this.ref = Object.fromEntries(
-				Object.entries(this.params).map(([k, v]) => {
-					const copy = v.clone();
-					const ref = tf.variable(copy, false, `ref.${k}`);
-					copy.dispose();
-					return [k, ref];
-				}),
-			);
-		}
 		// Frozen variables are left out of the gradient and of every parameter group: no gradient, decay or update.
 		const { trainable, frozen } = freezeParams(this.params, cfg);
 		this.frozenNames = frozen;
@@ -352,7 +350,7 @@ export class DPHTrainer {
 			'config.json': `${JSON.stringify(toConfigJson(this.modelConfig), null, 2)}\n`,
 			'model.safetensors': writeSafetensors(tensors, { format: 'pt' }),
 			'tokenizer.json': `${JSON.stringify(this.tokenizer.toJSON(), null, 2)}\n`,
-			'tokenizer_config.json': `${JSON.stringify(this.tokenizer.toTokenizerConfig(), null, 2)}\n`,
+			'tokenizer_config.json': this.tokenizerConfig,
 		};
 	}
 

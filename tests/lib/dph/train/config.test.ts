@@ -30,6 +30,17 @@ describe('training config messages', () => {
 		expect(e.message).toMatch(/^steps = -1 is invalid/);
 	});
 
+	it('takes from/refFrom as checkpoint names; refFrom needs from', () => {
+		expect(resolveTrainConfig({ from: 'runs/a', refFrom: 'runs/b' })).toMatchObject({
+			from: 'runs/a',
+			refFrom: 'runs/b',
+		});
+		expect(resolveTrainConfig({}).from).toBeUndefined();
+		expect(configError({ from: '' }).field).toBe('from');
+		expect(configError({ from: 3 }).message).toMatch(/from must name a checkpoint folder/);
+		expect(configError({ refFrom: 'runs/b' }).message).toMatch(/refFrom needs from/);
+	});
+
 	it('refuses data.jsonl for a task that would ignore it, and data.jsonlPath outside the CLI', () => {
 		const e = configError({ data: { task: 'arithmetic', jsonl: '{}' } });
 		expect(e.field).toBe('data.jsonl');
