@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors } from '../../src/lib/dph/checkpoint/safetensors';
 import { resolveTrainConfig } from '../../src/lib/dph/train/config';
 import { loadStart, StartError } from '../../src/lib/dph/train/start';
 import { DPHTrainer } from '../../src/lib/dph/train/trainer';
@@ -106,6 +107,30 @@ describe('training from a checkpoint (issue 15.1)', () => {
 		try {
 			const m = await t.step();
 			expect(Math.abs(m.dpoLoss - Math.LN2)).toBeGreaterThan(1e-4);
+		} finally {
+			t.dispose();
+		}
+	}, 60_000);
+
+	it('from A with trainable "heads": every non-head tensor of the export is A’s, bit for bit', async () => {
+		const t = new DPHTrainer(tf, { ...cfgA, seed: 5, from: A, trainable: 'heads' }, await loadStart(tf, dirFolder, A));
+		try {
+			await t.step();
+			const tensors = (b: Uint8Array) => readSafetensors(b).tensors;
+			const before = new Map(tensors(readFileSync(join(A, 'model.safetensors'))).map((x) => [x.name, x.data]));
+			const after = tensors((await t.export())['model.safetensors']);
+			// Bit patterns, so -0 vs 0 or a changed NaN payload would count as a change.
+			const same = (x: { name: string; data: Float32Array }) => {
+				const a = new Uint32Array(x.data.buffer, x.data.byteOffset, x.data.length);
+				const d = before.get(x.name) ?? new Float32Array();
+				const b = new Uint32Array(d.buffer, d.byteOffset, d.length);
+				return a.length === b.length && a.every((v, k) => v === b[k]);
+			};
+			const head = (n: string) => n.startsWith('pooler_pipeline.') || n.startsWith('reward_heads.');
+			const frozen = after.filter((x) => !head(x.name));
+			expect(frozen.length).toBe(t.frozenNames.length);
+			for (const x of frozen) expect(same(x), x.name).toBe(true);
+			expect(after.some((x) => head(x.name) && !same(x))).toBe(true);
 		} finally {
 			t.dispose();
 		}
