@@ -9,3 +9,16 @@ export function tailMean(series: Float64Array, frac = 0.25): number {
 	for (let t = start; t <= end; t++) s += series[t];
 	return s / (end - start + 1);
 }
+
+/** A linear SepDPH run with Adam and label noise: the spec the determinism and row tests share. */
+export const linearAdamSpec = {
+	model: 'linear',
+	loss: 'sepdph',
+	eta: 0.2,
+	optimizer: 'adam',
+	lr: 0.03,
+	pairs: 50,
+	batchSize: 10,
+	steps: 120,
+	seed: 7,
+} as const;

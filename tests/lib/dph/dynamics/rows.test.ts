@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { rows, simulateSteps, trackedRows } from '../../../../src/lib/dph/dynamics';
 
+import { linearAdamSpec } from './helpers';
+
 describe('rows and trackedRows', () => {
-	const spec = {
-		model: 'linear',
-		loss: 'sepdph',
-		eta: 0.2,
-		optimizer: 'adam',
-		lr: 0.03,
-		pairs: 50,
-		batchSize: 10,
-		steps: 120,
-		seed: 7,
-	} as const;
+	const spec = linearAdamSpec;
 
 	it('rows and trackedRows stop at the current step and always include it', () => {
 		const snaps = [...simulateSteps(spec, 25)];

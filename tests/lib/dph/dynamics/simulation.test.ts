@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type SimulationResult, simulate, simulateSteps } from '../../../../src/lib/dph/dynamics';
-import { logOdds, tailMean } from './helpers';
+import { linearAdamSpec, logOdds, tailMean } from './helpers';
 
 describe('Theorem 1 (SepDPH): free rewards converge to r_w* = log((1−ε)/ε), r_l* = −r_w*', () => {
 	it.each([0.1, 0.25, 0.4])('SGD, ε = %s, from an offset start', (eps) => {
@@ -100,17 +100,7 @@ describe('Theorem 2 (ConDPH): the margin converges to log((1−ε)/ε); r_w + r_
 });
 
 describe('determinism, chunks and rows', () => {
-	const spec = {
-		model: 'linear',
-		loss: 'sepdph',
-		eta: 0.2,
-		optimizer: 'adam',
-		lr: 0.03,
-		pairs: 50,
-		batchSize: 10,
-		steps: 120,
-		seed: 7,
-	} as const;
+	const spec = linearAdamSpec;
 
 	function same(a: SimulationResult, b: SimulationResult) {
 		for (const key of ['meanRw', 'meanRl', 'meanMargin', 'meanSum', 'loss', 'accuracy', 'rw', 'rl'] as const)
