@@ -10,9 +10,6 @@ export default defineConfig({
 		setupFiles: ['tests/setup/node-webgpu.ts'],
 		// Dawn and tfjs keep native/global state per process; forks isolate each test file.
 		pool: 'forks',
-		// Vitest's default (cores − 1) is one fork on a 2-core machine; two overlap one file's tfjs work with another's
-		// subprocesses and start-up: 484 s → 311 s for the whole unit suite here, every test passing.
-		maxWorkers: 2,
 		testTimeout: 120_000,
 		hookTimeout: 120_000,
 	},
