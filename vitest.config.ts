@@ -10,6 +10,8 @@ export default defineConfig({
 		setupFiles: ['tests/setup/node-webgpu.ts'],
 		// Dawn and tfjs keep native/global state per process; forks isolate each test file.
 		pool: 'forks',
+		// Vitest's default on 2 cores is one fork; two run the unit suite in ~60 % of the time.
+		maxWorkers: 2,
 		testTimeout: 120_000,
 		hookTimeout: 120_000,
 	},

@@ -10,7 +10,8 @@
  * A lock is stale — and taken over, with a note — when its process is gone: on this host (and pid namespace) the pid
  * no longer runs; anywhere, the heartbeat is older than STALE_MS (a holder on another machine of a shared folder,
  * or in another container). Two processes taking over one stale lock at once go through a guard file, so only one
- * wins. Release removes the lock only while it is still this process's own.
+ * wins, and the winner renames its lock over the stale one, so the lock file never goes missing in between.
+ * Release removes the lock only while it is still this process's own.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -18,6 +19,8 @@ import {
 	mkdirSync,
 	readFileSync,
 	readlinkSync,
+	renameSync,
+	rmSync,
 	statSync,
 	unlinkSync,
 	utimesSync,
@@ -102,6 +105,13 @@ function createExclusive(path: string, content: string): boolean {
 		if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
 		throw e;
 	}
+}
+
+/** Put `content` at `path` in one step, whether or not `path` exists (rename replaces atomically). */
+function replaceAtomically(path: string, content: string): void {
+	const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+	writeFileSync(tmp, content);
+	renameSync(tmp, path);
 }
 
 interface Seen {
@@ -195,9 +205,8 @@ export function acquireLock(path: string, opts: AcquireOptions): HeldLock {
 		token: randomBytes(8).toString('hex'),
 	};
 	const content = `${JSON.stringify(holder)}\n`;
-	let tookOver: string | undefined;
 	for (let attempt = 0; attempt < 5; attempt++) {
-		if (createExclusive(path, content)) return held(path, holder, opts.heartbeatMs ?? HEARTBEAT_MS, tookOver);
+		if (createExclusive(path, content)) return held(path, holder, opts.heartbeatMs ?? HEARTBEAT_MS, undefined);
 		const seen = readLock(path);
 		if (!seen) continue;
 		const reason = staleReason(seen, Date.now(), staleMs);
@@ -206,16 +215,20 @@ export function acquireLock(path: string, opts: AcquireOptions): HeldLock {
 		const guard = `${path}.takeover`;
 		if (!createExclusive(guard, content)) {
 			const g = readLock(guard);
-			if (g && Date.now() - g.mtimeMs > GUARD_STALE_MS) unlinkSync(guard);
+			if (g && Date.now() - g.mtimeMs > GUARD_STALE_MS) rmSync(guard, { force: true });
 			else sleepSync(100);
 			continue;
 		}
 		try {
+			// Replaced by rename, never removed: were the lock gone for a moment, a process arriving then would
+			// create a fresh one and hold it without ever having seen the stale lock.
 			if (readLock(path)?.text === seen.text) {
-				unlinkSync(path);
-				tookOver = `took over the stale lock ${shownPath(path)} of ${describeHolder(seen.holder)}: ${reason}`;
+				replaceAtomically(path, content);
+				if (readLock(path)?.holder?.token === holder.token) {
+					const note = `took over the stale lock ${shownPath(path)} of ${describeHolder(seen.holder)}: ${reason}`;
+					return held(path, holder, opts.heartbeatMs ?? HEARTBEAT_MS, note);
+				}
 			}
-			if (createExclusive(path, content)) return held(path, holder, opts.heartbeatMs ?? HEARTBEAT_MS, tookOver);
 		} finally {
 			unlinkSync(guard);
 		}

@@ -12,6 +12,8 @@ test('Loss landscapes: three live panels, ε redraws them, dragging moves the pa
 	await expect(panels.nth(1)).toContainText('optimal margin rw − rl = 2.197');
 	await expect(panels.nth(2)).toContainText('Conservative DPO');
 	await expect(page.locator('[data-status="error"], [data-status="upstream-error"]')).toHaveCount(0);
+	// The caption's interpolated pair is plain text, not half of a stray $…$ math span.
+	await expect(page.getByText(/at the reward pair \(0\.50, 1\.50\), drawn to the axes/)).toBeVisible();
 	// The figure's stylesheet (landscape-figure.css, loaded with its module under the page's CSP) applies.
 	await expect(page.locator('.lf-row')).toHaveCSS('display', 'flex');
 	await expect(panels.nth(0).locator('canvas')).toHaveCSS('cursor', 'crosshair');
