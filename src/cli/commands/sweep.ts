@@ -1,10 +1,12 @@
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { type BackendName, getTf, initBackend } from '../../lib/dph/backend.ts';
 import { aggregate, formatTable, mergeResults, type TableFormat } from '../../lib/dph/sweep/aggregate.ts';
 import type { RunResult } from '../../lib/dph/sweep/results.ts';
 import { runSweep } from '../../lib/dph/sweep/runner.ts';
 import { parseShard, resultsFileName, type Shard, ShardError, shardRuns } from '../../lib/dph/sweep/shard.ts';
 import { type ExpandedSweep, loadSweep, SweepSpecError } from '../../lib/dph/sweep/spec.ts';
+import { StartError } from '../../lib/dph/train/start.ts';
+import { dirFolder } from '../../node/checkpoint-folder.ts';
 import { JsonlResultsStore, readResultsFile } from '../../node/results-jsonl.ts';
 import {
 	BusyError,
@@ -101,7 +103,7 @@ async function runCommand(file: string, args: ParsedArgs, io: CliIO): Promise<nu
 	}
 	if (lock.tookOver) log(`note: ${lock.tookOver}\n`);
 	try {
-		return await runLocked({ sweep, queue, shard, path, format, digits, backend }, io);
+		return await runLocked({ sweep, queue, shard, path, format, digits, backend, specDir: dirname(resolve(file)) }, io);
 	} finally {
 		lock.release();
 	}
@@ -115,9 +117,12 @@ interface SweepJob {
 	format: TableFormat;
 	digits: number;
 	backend: BackendName | undefined;
+	/** base.from / base.refFrom are relative to the spec file's folder, as data.jsonlPath is. */
+	specDir: string;
 }
 
-async function runLocked({ sweep, queue, shard, path, format, digits, backend }: SweepJob, io: CliIO): Promise<number> {
+async function runLocked(job: SweepJob, io: CliIO): Promise<number> {
+	const { sweep, queue, shard, path, format, digits, backend, specDir } = job;
 	const log = (s: string) => io.stderr(s);
 	const store = new JsonlResultsStore(path, (w) => log(`warning: ${w}\n`));
 	const report = await initBackend(headlessBackend(backend));
@@ -141,6 +146,8 @@ async function runLocked({ sweep, queue, shard, path, format, digits, backend }:
 	process.once('SIGTERM', onSigint);
 	let outcome: Awaited<ReturnType<typeof runSweep>>;
 	let barShown = false;
+	const from = sweep.runs[0]?.config.from;
+	if (from !== undefined) log(`starting from ${resolve(specDir, from)} (base.from)\n`);
 	try {
 		outcome = await runSweep(sweep, {
 			tf,
@@ -148,6 +155,7 @@ async function runLocked({ sweep, queue, shard, path, format, digits, backend }:
 			store,
 			runs: queue,
 			signal: ctl.signal,
+			openCheckpoint: (name) => dirFolder(resolve(specDir, name)),
 			onProgress: (p) => {
 				if (!io.isTTY) return;
 				const eta = p.etaSeconds === null ? '…' : seconds(p.etaSeconds);
@@ -161,6 +169,10 @@ async function runLocked({ sweep, queue, shard, path, format, digits, backend }:
 				barShown = false;
 			},
 		});
+	} catch (e) {
+		// A base.from folder that fails to load is the spec's fault: exit 2 naming it, like dph train --from.
+		if (e instanceof StartError) throw new UsageError(e.message);
+		throw e;
 	} finally {
 		process.removeListener('SIGINT', onSigint);
 		process.removeListener('SIGTERM', onSigint);

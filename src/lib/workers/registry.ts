@@ -70,6 +70,8 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 				store,
 				signal: ctx.signal,
 				paused: () => ctx.paused(),
+				// In the page a spec's base.from is a URL (the shipped demo under static/checkpoints/, or any served folder).
+				openCheckpoint: async (name) => urlFolder(name),
 				onProgress: (p) => ctx.progress({ kind: 'step', step: p.runsDone * steps + p.step, progress: p }),
 				onResult: (result, c) => ctx.progress({ kind: 'run', step: c.runsDone * steps, result, ...c }),
 			});

@@ -48,6 +48,13 @@ export interface RunResult {
 	steps: number;
 	seconds: number;
 	backend: string;
+	/** The starting checkpoint (base.from as the spec names it); absent for a random preset. */
+	from?: string;
+	/** The cDPO reference checkpoint (base.refFrom), when not the starting weights. */
+	ref_from?: string;
+	/** Freezing mode of the run, and how many parameter tensors it left untouched. */
+	trainable?: string;
+	frozen_tensors?: number;
 	curve?: RunCurve;
 	/** Why the run did not finish (diverged, or failed); a failed run is kept out of the table's statistics. */
 	error?: string;

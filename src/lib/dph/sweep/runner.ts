@@ -7,9 +7,15 @@
  * A run that diverges (TrainingDivergedError) is a result like any other, with `error` set: it is deterministic,
  * so resuming does not redo it. Any other exception stops the sweep and nothing is stored for that run, so a
  * resume retries it.
+ *
+ * A run whose config names `from` (and `refFrom`) starts from that checkpoint, loaded afresh for each run through
+ * `openCheckpoint` (the trainer owns and disposes what it is given); a checkpoint that fails to load stops the
+ * sweep with the StartError naming it, so nothing is stored and a resume retries.
  */
 import type { TF } from '../backend';
+import type { CheckpointFolder } from '../checkpoint/folder';
 import { type TrainLoopOutcome, trainLoop } from '../train/loop';
+import { loadStart } from '../train/start';
 import { DPHTrainer, type EvalMetrics } from '../train/trainer';
 import { METRICS, type ResultsStore, type RunCurve, type RunMetrics, type RunResult } from './results';
 import type { ExpandedSweep, RunParams, SweepRun } from './spec';
@@ -43,6 +49,8 @@ export interface RunSweepOptions {
 	onResult?: (r: RunResult, counts: { runsDone: number; runsTotal: number }) => void;
 	/** Awaited before every step; resolves when a paused sweep may continue. */
 	paused?: () => Promise<void>;
+	/** Opens a run's `from` / `refFrom` as written in the spec (the CLI resolves paths against the spec file). */
+	openCheckpoint?: (name: string) => Promise<CheckpointFolder>;
 }
 
 export interface SweepOutcome {
@@ -79,6 +87,13 @@ function emptyCurve(): RunCurve {
 	return c;
 }
 
+async function makeTrainer(tf: TF, run: SweepRun, open: RunSweepOptions['openCheckpoint']): Promise<DPHTrainer> {
+	const { from, refFrom } = run.config;
+	if (from === undefined) return new DPHTrainer(tf, run.config);
+	if (!open) throw new Error(`run ${run.id}: base.from ${JSON.stringify(from)} needs a way to open checkpoints here`);
+	return new DPHTrainer(tf, run.config, await loadStart(tf, open, from, refFrom));
+}
+
 export async function runSweep(sweep: ExpandedSweep, opts: RunSweepOptions): Promise<SweepOutcome> {
 	const { tf, store, signal } = opts;
 	const queue = opts.runs ?? sweep.runs;
@@ -113,7 +128,7 @@ export async function runSweep(sweep: ExpandedSweep, opts: RunSweepOptions): Pro
 			break;
 		}
 		const t0 = performance.now();
-		const trainer = new DPHTrainer(tf, run.config);
+		const trainer = await makeTrainer(tf, run, opts.openCheckpoint);
 		const curve = emptyCurve();
 		// For the ETA: time training since the last step was reported (that step's validation, this step), not pauses.
 		let mark = performance.now();
@@ -172,6 +187,10 @@ export async function runSweep(sweep: ExpandedSweep, opts: RunSweepOptions): Pro
 			steps: trainer.stepCount,
 			seconds: (performance.now() - t0) / 1000,
 			backend: opts.backend,
+			...(run.config.from !== undefined ? { from: run.config.from } : {}),
+			...(run.config.refFrom !== undefined ? { ref_from: run.config.refFrom } : {}),
+			trainable: run.config.trainable,
+			frozen_tensors: trainer.frozenNames.length,
 			...(curve.step.length ? { curve } : {}),
 			...(diverged ? { error: diverged.message } : {}),
 		};

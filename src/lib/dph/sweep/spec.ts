@@ -5,7 +5,7 @@
  *     "grid": { "pooler": [...], "objective": ["sepdph", "condph"], "seed": [1, 2, 3] } }
  *
  * Run order: the cartesian product of the axes in the fixed order of AXES (pooler, objective, dphEps, dpoEps, beta,
- * dpoWeight, dphWeight, lr, noise, seed), the last axis varying fastest, so the seeds of one configuration are
+ * dpoWeight, dphWeight, lr, noise, trainable, head, seed), the last axis varying fastest, so the seeds of one configuration are
  * neighbours. Within an axis, values keep the order the spec lists them in. A run's index in this order is what
  * `--shard` slices on and its id (`pooler=bert,objective=sepdph,seed=1`) is what the results store keys on, so
  * both must stay stable: the order of keys in the JSON file does not matter, the order of values does.
@@ -13,6 +13,10 @@
  * Every run's full TrainConfig goes through resolveTrainConfig here, so a bad combination is reported before
  * anything runs. A base that sets steps but no warm-up gets the warm-up `dph train --steps` would give it
  * (withScaledWarmup).
+ *
+ * `base.from` / `base.refFrom` name a starting checkpoint as the driver reads it (the CLI: a path relative to the
+ * spec file; the page: a URL). They stay in the configs as written, so a run's id and config hash do not depend on
+ * where the spec file lies; the runner's `openCheckpoint` resolves them.
  */
 
 import { hashString } from '../hash';
@@ -26,6 +30,7 @@ import {
 	TrainConfigError,
 	withScaledWarmup,
 } from '../train/config';
+import { TRAINABLE_MODES, type TrainableMode } from '../train/freeze';
 import { ConfigError, checkers, isObject, type Obj, showValue } from '../validate';
 
 /** Grid axes in run order; seed last so it varies fastest. */
@@ -39,6 +44,8 @@ export const AXES = [
 	'dphWeight',
 	'lr',
 	'noise',
+	'trainable',
+	'head',
 	'seed',
 ] as const;
 export type Axis = (typeof AXES)[number];
@@ -60,6 +67,13 @@ export interface SweepGrid {
 	lr?: number[];
 	/** Label-noise rate η of the training pairs. */
 	noise?: number[];
+	/** Freezing mode: all, no-backbone, heads (the paper's frozen-backbone ablation). */
+	trainable?: TrainableMode[];
+	/**
+	 * A reward head by name (task-specific heads), passed through as the training config's `head` field: valid
+	 * once the trainer has one, otherwise every value is reported as an unknown training option.
+	 */
+	head?: string[];
 	seed?: number[];
 }
 
@@ -113,12 +127,17 @@ const AXIS_PATH: Record<Axis, readonly [string] | readonly [string, string]> = {
 	dphWeight: ['objective', 'dphWeight'],
 	lr: ['optim', 'lr'],
 	noise: ['data', 'noise'],
+	trainable: ['trainable'],
+	head: ['head'],
 	seed: ['seed'],
 };
 
-const STRING_AXES: Partial<Record<Axis, readonly string[]>> = {
+/** Axes whose values are strings: from a fixed list, or (null) any non-empty name. */
+const STRING_AXES: Partial<Record<Axis, readonly string[] | null>> = {
 	pooler: POOLERS,
 	objective: DPH_OBJECTIVES,
+	trainable: TRAINABLE_MODES,
+	head: null,
 };
 
 /** Set `value` at an axis's path in a (partial, raw) config, copying the objects on the way. */
@@ -190,6 +209,14 @@ export function parseSweepSpec(raw: unknown, opts: { defaultName?: string } = {}
 		reject('grid', `grid has no axes; give at least one of ${AXES.join(', ')} (e.g. "seed": [1, 2, 3])`);
 	}
 	knownKeys('grid', rawGrid, AXES, 'a sweep axis');
+	// From a checkpoint the model, pooler included, is its config.json: every value would train the same model.
+	if (base.from !== undefined && rawGrid.pooler !== undefined) {
+		reject(
+			'grid.pooler',
+			'grid.pooler does nothing with base.from: the model (and its pooler) comes from the checkpoint’s config.json; vary trainable or the objective instead, or drop base.from',
+			rawGrid.pooler,
+		);
+	}
 	const grid: SweepGrid = {};
 	for (const a of axes as Axis[]) {
 		const field = `grid.${a}`;
@@ -217,7 +244,9 @@ export function parseSweepSpec(raw: unknown, opts: { defaultName?: string } = {}
 function checkAxisValue(a: Axis, v: unknown, at: string, seen: Set<string>, base: Obj, presetBase: TrainConfig) {
 	const choices = STRING_AXES[a];
 	if (choices) oneOf(at, v, choices);
-	else if (typeof v !== 'number' || !Number.isFinite(v))
+	else if (choices === null) {
+		if (typeof v !== 'string' || !v) reject(at, `${at} = ${showValue(v)} is invalid: must be a non-empty name`, v);
+	} else if (typeof v !== 'number' || !Number.isFinite(v))
 		reject(at, `${at} = ${showValue(v)} is invalid: must be a number`, v);
 	if (seen.has(String(v))) reject(at, `${at} = ${showValue(v)} is listed twice`, v);
 	seen.add(String(v));
