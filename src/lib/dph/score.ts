@@ -16,6 +16,7 @@ import { encodeCandidate } from './data/chatml';
 import { type Tokenizer, type UnknownChars, unknownCharacters } from './data/tokenizer';
 import type { MultipleChoiceItem } from './data/types';
 import { contextLength, type LSWTConfig } from './model/config';
+import { resolveHead } from './model/heads';
 import { hiddenStates, logits, type Params, rewards } from './model/lswt';
 
 type TF = typeof tfjs;
@@ -68,6 +69,8 @@ export interface ScoreOptions {
 	passBytes?: number;
 	/** Return per-token log-probs (for heatmaps). */
 	tokens?: boolean;
+	/** The reward head to read (config.json reward_heads); default the first. An unknown name is a HeadError. */
+	head?: string;
 	onProgress?: (done: number, total: number) => void;
 	signal?: AbortSignal;
 }
@@ -141,7 +144,13 @@ function measure(tok: Tokenizer, items: readonly MultipleChoiceItem[], limit: nu
 }
 
 /** Rewards (or null) and the log-probs of the scored tokens of one pass, with the row of each scored token. */
-async function forward(tf: TF, model: ScoringModel, pass: MultipleChoiceItem[], logitBytes: number) {
+async function forward(
+	tf: TF,
+	model: ScoringModel,
+	pass: MultipleChoiceItem[],
+	logitBytes: number,
+	head: string | null,
+) {
 	const { config: c, params: p, tokenizer: tok } = model;
 	const b = makeChoiceBatch(tok, pass, { padMultiple: PAD_MULTIPLE });
 	const L = b.length;
@@ -161,8 +170,8 @@ async function forward(tf: TF, model: ScoringModel, pass: MultipleChoiceItem[], 
 	ids.dispose();
 	try {
 		let rv: Float32Array | null = null;
-		if (c.reward_heads?.length) {
-			const r = tf.tidy(() => rewards(tf, c, p, hidden, tf.tensor1d(b.rewardIndex, 'int32')));
+		if (head !== null) {
+			const r = tf.tidy(() => rewards(tf, c, p, hidden, tf.tensor1d(b.rewardIndex, 'int32'), { head }));
 			rv = (await r.data()) as Float32Array;
 			r.dispose();
 		}
@@ -197,6 +206,8 @@ export async function scoreItems(
 ): Promise<ItemScore[]> {
 	const { config: c, tokenizer: tok } = model;
 	const hasHead = Boolean(c.reward_heads?.length);
+	// Checked before any work: a wrong --head is an error listing the heads, not NaN rewards.
+	const head = hasHead || opts.head !== undefined ? resolveHead(c, opts.head) : null;
 	const limit = opts.maxLen ?? contextLength(c).tokens;
 	const budget = opts.passBytes ?? DEFAULT_PASS_BYTES;
 	const out: ItemScore[] = items.map((it) => {
@@ -227,6 +238,7 @@ export async function scoreItems(
 				candidates: [items[rows[k].item].candidates[rows[k].candidate]],
 			})),
 			budget / 4,
+			head,
 		);
 		const sums = new Float64Array(f.rows);
 		const counts = new Int32Array(f.rows);

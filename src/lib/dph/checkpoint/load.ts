@@ -51,7 +51,10 @@ export interface ModelCard {
 	dVocab: number;
 	vocabSize: number;
 	pooler: string;
+	/** The head scored by default (the first of reward_heads), null without one. */
 	rewardHead: string | null;
+	/** Every reward head, in config.json order (`dph score --head NAME` picks another). */
+	rewardHeads: string[];
 	tokenizerVocab: number;
 	/** Longest sequence scored, in tokens, and where it came from ("config.json max_position_embeddings", "the default"). */
 	context: { tokens: number; from: string };
@@ -238,6 +241,7 @@ export async function inspectCheckpoint(
 		vocabSize: config.vocab_size,
 		pooler: config.reward_pooler,
 		rewardHead: head,
+		rewardHeads: [...(config.reward_heads ?? [])],
 		tokenizerVocab: tokenizer.vocabSize,
 		context: contextLength(config),
 	};

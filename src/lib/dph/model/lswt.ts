@@ -11,6 +11,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { mulberry32, normal } from '../random';
 import { embed, mm } from '../tfops';
 import type { LSWTConfig } from './config';
+import { headKey, resolveHead } from './heads';
 
 type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
@@ -41,12 +42,14 @@ export function parameterShapes(c: LSWTConfig): [string, number[]][] {
 	}
 	out.push(['model.output_norm.weight', [d]], ['model.output_norm.bias', [d]], ['head_proj.weight', [c.d_vocab, d]]);
 	out.push(...poolerShapes(c));
-	for (const h of c.reward_heads ?? []) out.push([`reward_heads.${h}.weight`, [1, d]]);
+	for (const h of c.reward_heads ?? []) out.push([headKey(h), [1, d]]);
 	return out;
 }
 
 /** torch.nn.Sequential indices differ by pooler: these are the Linear layers' keys. */
-export function poolerLinears(c: LSWTConfig): { key: string; shape: [number, number] }[] {
+export function poolerLinears(
+	c: Pick<LSWTConfig, 'd_model' | 'd_ffn' | 'reward_pooler'>,
+): { key: string; shape: [number, number] }[] {
 	const d = c.d_model;
 	switch (c.reward_pooler) {
 		case 'identity':
@@ -68,7 +71,7 @@ export function poolerLinears(c: LSWTConfig): { key: string; shape: [number, num
 	}
 }
 
-function poolerShapes(c: LSWTConfig): [string, number[]][] {
+export function poolerShapes(c: Pick<LSWTConfig, 'd_model' | 'd_ffn' | 'reward_pooler'>): [string, number[]][] {
 	return poolerLinears(c).flatMap(({ key, shape }) => [
 		[`${key}.weight`, shape] as [string, number[]],
 		[`${key}.bias`, [shape[0]]] as [string, number[]],
@@ -183,6 +186,8 @@ export interface ForwardOptions {
 	training?: boolean;
 	/** Seed for dropout masks (training only), for reproducible runs. */
 	dropoutSeed?: number;
+	/** The reward head to read (config.reward_heads); default the first, as the reference's evaluation does. */
+	head?: string | null;
 }
 
 /** RoPE tables and causal mask for one sequence length, as tensors shaped to broadcast over [B, H, S, ·]. */
@@ -288,9 +293,35 @@ function pool(tf: TF, c: LSWTConfig, p: Params, x: Tensor, drop: (t: Tensor, k: 
 	}
 }
 
+/** The hidden state at each row's `rewardIndex`, [B, D]: a one-hot matMul, which has a gradient on every backend. */
+export function selectHidden(tf: TF, hidden: Tensor, rewardIndex: Tensor): Tensor {
+	return tf.tidy(() => {
+		const [B, S, d] = hidden.shape as [number, number, number];
+		const hot = tf.oneHot(tf.cast(rewardIndex, 'int32') as tfjs.Tensor1D, S);
+		const pick = tf.reshape(tf.cast(hot, 'float32'), [B, 1, S]);
+		return tf.reshape(tf.matMul(pick, hidden), [B, d]);
+	});
+}
+
+/**
+ * Rewards [B] from already selected hidden states x [B, D]: the pooler, then one reward head. Split from `rewards`
+ * so frozen-backbone training (cached-heads.ts) runs the same ops, dropout masks included, on cached vectors.
+ */
+export function pooledRewards(tf: TF, c: LSWTConfig, p: Params, x: Tensor, opts: ForwardOptions = {}): Tensor {
+	return tf.tidy(() => {
+		const head = resolveHead(c, opts.head);
+		const pooled = pool(tf, c, p, x, (t, k) =>
+			opts.training && c.reward_dropout > 0
+				? tf.dropout(t, c.reward_dropout, undefined, (opts.dropoutSeed ?? 0) + k)
+				: t,
+		); // [B, D]
+		return tf.reshape(linear(tf, pooled, p[headKey(head)]), [x.shape[0] as number]);
+	});
+}
+
 /**
  * The DPH reward of each sequence, [B]: the hidden state at `rewardIndex` (the last <|im_end|>) through the
- * pooler and the first reward head. Selection is a one-hot matMul, which has a gradient on every backend.
+ * pooler and the reward head `opts.head` (default the first).
  */
 export function rewards(
 	tf: TF,
@@ -300,23 +331,7 @@ export function rewards(
 	rewardIndex: Tensor,
 	opts: ForwardOptions = {},
 ): Tensor {
-	return tf.tidy(() => {
-		const [B, S, d] = hidden.shape as [number, number, number];
-		const pick = tf.reshape(tf.cast(tf.oneHot(tf.cast(rewardIndex, 'int32') as tfjs.Tensor1D, S), 'float32'), [
-			B,
-			1,
-			S,
-		]);
-		let x: Tensor = tf.reshape(tf.matMul(pick, hidden), [B, d]); // [B, D]
-		x = pool(tf, c, p, x, (t, k) =>
-			opts.training && c.reward_dropout > 0
-				? tf.dropout(t, c.reward_dropout, undefined, (opts.dropoutSeed ?? 0) + k)
-				: t,
-		); // [B, D]
-		const head = c.reward_heads?.[0];
-		if (!head) throw new Error('This model has no reward head: config.reward_heads is empty');
-		return tf.reshape(linear(tf, x, p[`reward_heads.${head}.weight`]), [B]);
-	});
+	return tf.tidy(() => pooledRewards(tf, c, p, selectHidden(tf, hidden, rewardIndex), opts));
 }
 
 export function disposeParams(p: Params): void {

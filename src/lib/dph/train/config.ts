@@ -6,6 +6,7 @@ import { DPH_OBJECTIVES } from '../losses';
 import { POOLERS, type PoolerName } from '../model/config';
 import { at, ConfigError, checkers, isObject, type Obj, showValue } from '../validate';
 import { type FreezeSplit, splitTrainable, TRAINABLE_MODES, type TrainableMode } from './freeze';
+import { type HeadsConfig, validateHeads } from './heads';
 import type { ObjectiveConfig } from './objective';
 
 export interface TrainConfig {
@@ -56,6 +57,8 @@ export interface TrainConfig {
 	frozen: string[];
 	/** The reference's `trainable_embeddings`: false freezes the tied embedding matrix. */
 	trainableEmbeddings: boolean;
+	/** Which reward head trains, and whether the pooler/head are re-initialised or added (heads.ts). */
+	heads?: HeadsConfig;
 	steps: number;
 	batchSize: number;
 	/** Micro-batches per optimizer step (gradient accumulation). */
@@ -101,7 +104,8 @@ export class TrainConfigError extends ConfigError {
 	override name = 'TrainConfigError';
 }
 
-const { array, bool, int, invalid, num, oneOf, reject } = checkers(TrainConfigError);
+const check = checkers(TrainConfigError);
+const { array, bool, int, invalid, num, oneOf, reject } = check;
 
 /**
  * The warm-up of a config that sets `steps` but not `optim.warmupSteps`: the base's, cut to a tenth of the run,
@@ -118,7 +122,7 @@ export function withScaledWarmup(raw: Obj, base: TrainConfig = DEFAULT_TRAIN_CON
 }
 
 /** Root fields the defaults leave out. */
-const OPTIONAL_ROOT = new Set(['from', 'refFrom']);
+const OPTIONAL_ROOT = new Set(['from', 'refFrom', 'heads']);
 
 /** Deep-merge `raw` over the defaults, rejecting unknown fields (a typo would otherwise be silently ignored). */
 function merge(base: Obj, raw: Obj, path: string): Obj {
@@ -201,6 +205,7 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 		'an array of substrings of parameter names',
 	);
 	bool('trainableEmbeddings', c.trainableEmbeddings);
+	if (c.heads !== undefined) c.heads = validateHeads(c.heads, check);
 	int('batchSize', c.batchSize, 1, 4096);
 	int('accumulate', c.accumulate, 1, 1024);
 	int('evalEvery', c.evalEvery, 1);

@@ -85,10 +85,10 @@ export function objective(
 	batch: BatchTensors,
 	refSum: Tensor | null,
 	obj: ObjectiveConfig,
-	opts: { training: boolean; dropoutSeed?: number },
+	opts: { training: boolean; dropoutSeed?: number; head?: string },
 ): ObjectiveOutput {
 	const h = hiddenStates(tf, c, p, batch.ids, { training: opts.training });
-	const r = rewards(tf, c, p, h, batch.rewardIndex, { training: opts.training, dropoutSeed: opts.dropoutSeed });
+	const r = rewards(tf, c, p, h, batch.rewardIndex, opts);
 	const B = r.shape[0] / 2;
 	const [rw, rl] = tf.split(r, [B, B]);
 	const dphLoss = tf.mean(LOSSES[obj.dph].tensor(tf, rw, rl, { eps: obj.dphEps }));

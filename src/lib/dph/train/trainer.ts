@@ -28,8 +28,10 @@ import type { Tokenizer } from '../data/tokenizer';
 import { type LSWTConfig, toConfigJson } from '../model/config';
 import { countParameters, disposeParams, type Params } from '../model/lswt';
 import { deriveSeed } from '../random';
+import { BackboneCache, canCacheBackbone, fullMicroBatch, LazyBackboneCache, type MicroBatch } from './cached-heads';
 import { freezeParams, type TrainConfig } from './config';
-import { type BatchTensors, objective, referenceLogProbs } from './objective';
+import { type HeadSetup, onlyHead, setupHeads } from './heads';
+import { type BatchTensors, referenceLogProbs } from './objective';
 import { clipByGlobalNorm, globalNorm, LaProp, lrSchedule, paramGroups } from './optim';
 import { type StartPoint, startingWeights } from './start';
 import { type PairMetrics, PairTally } from './tally';
@@ -105,6 +107,10 @@ export class DPHTrainer {
 	readonly parameterCount: number;
 	/** Parameters this run leaves untouched (config `trainable`, `frozen`, `trainableEmbeddings`), in model order. */
 	readonly frozenNames: string[];
+	/** The reward head trained and evaluated (config `heads`), and notes on what setting it up did. */
+	readonly heads: HeadSetup;
+	/** Frozen-backbone vectors when only the heads train (cached-heads.ts); null: the backbone runs every step. */
+	readonly cache: LazyBackboneCache | null;
 
 	constructor(
 		private tf: TF,
@@ -113,15 +119,23 @@ export class DPHTrainer {
 	) {
 		const init = startingWeights(tf, cfg, start);
 		this.tokenizer = init.tokenizer;
-		this.modelConfig = init.modelConfig;
+		this.heads = setupHeads(tf, cfg, init, start !== undefined);
+		this.modelConfig = this.heads.modelConfig;
 		this.params = init.params;
 		this.ref = init.ref;
 		this.tokenizerConfig = init.tokenizerConfig;
 		this.from = start?.from ?? null;
 		this.parameterCount = countParameters(this.modelConfig);
 		// Frozen variables are left out of the gradient and of every parameter group: no gradient, decay or update.
-		const { trainable, frozen } = freezeParams(this.params, cfg);
+		const split = onlyHead(freezeParams(this.params, cfg), this.modelConfig, this.heads.head, this.heads.notes);
+		const { trainable, frozen } = split;
 		this.frozenNames = frozen;
+		const sources = () => [
+			{ pairs: this.train, logProbs: false },
+			{ pairs: this.validation, logProbs: true },
+		];
+		const fill = () => BackboneCache.build(tf, this.modelConfig, this.params, sources(), (x) => this.batch(x));
+		this.cache = canCacheBackbone(cfg, Object.keys(trainable)) ? new LazyBackboneCache(fill) : null;
 		this.trainVars = Object.values(trainable);
 		this.optimizer = new LaProp(
 			tf,
@@ -204,6 +218,15 @@ export class DPHTrainer {
 		return makePairBatch(this.tokenizer, pairs, { maxLen: this.cfg.data.maxLen, overflow: 'truncate', padMultiple: 8 });
 	}
 
+	private async micro(pairs: PreferencePair[]): Promise<MicroBatch> {
+		const { tf, modelConfig: c, params: p, cfg } = this;
+		if (this.cache) return this.cache.micro(c, p, cfg.objective, this.heads.head, pairs);
+		const b = this.batch(pairs);
+		const t = this.tensors(b);
+		const refSum = this.ref ? referenceLogProbs(tf, c, this.ref, t) : null;
+		return fullMicroBatch(tf, c, p, t, refSum, cfg.objective, b.tokens, this.heads.head);
+	}
+
 	/** One optimizer step over `accumulate` micro-batches. */
 	async step(): Promise<StepMetrics> {
 		const tf = this.tf;
@@ -215,12 +238,10 @@ export class DPHTrainer {
 		let loss = 0;
 		let tokens = 0;
 		for (let k = 0; k < this.cfg.accumulate; k++) {
-			const b = this.batch(this.nextPairs(this.cfg.batchSize));
-			const t = this.tensors(b);
-			const refSum = this.ref ? referenceLogProbs(tf, this.modelConfig, this.ref, t) : null;
+			const mb = await this.micro(this.nextPairs(this.cfg.batchSize));
 			let kept: tfjs.Tensor[] = [];
 			const { value, grads } = tf.variableGrads(() => {
-				const o = objective(tf, this.modelConfig, this.params, t, refSum, this.cfg.objective, {
+				const o = mb.run({
 					training: true,
 					dropoutSeed: deriveSeed(this.cfg.seed, 'dropout', step, k),
 				});
@@ -232,10 +253,11 @@ export class DPHTrainer {
 			const [lossV, dphV, dpoV, rwV, rlV, avgV] = await Promise.all(
 				[value, dphL, dpoL, rw, rl, avg].map((x) => x.data()),
 			);
-			tf.dispose([value, ...kept, ...Object.values(t), ...(refSum ? [refSum] : [])]);
+			tf.dispose([value, ...kept]);
+			mb.dispose();
 			tally.add(dphV[0], dpoV[0], rwV, rlV, avgV);
 			loss += lossV[0];
-			tokens += b.tokens;
+			tokens += mb.tokens;
 			if (!summed) summed = grads;
 			else {
 				const next: Record<string, tfjs.Tensor> = {};
@@ -281,15 +303,14 @@ export class DPHTrainer {
 		const tally = new PairTally();
 		const size = Math.max(1, this.cfg.batchSize * 2);
 		for (let i = 0; i < pairs.length; i += size) {
-			const b = this.batch(pairs.slice(i, i + size));
-			const t = this.tensors(b);
-			const refSum = this.ref ? referenceLogProbs(tf, this.modelConfig, this.ref, t) : null;
+			const mb = await this.micro(pairs.slice(i, i + size));
 			const o = tf.tidy(() => {
-				const out = objective(tf, this.modelConfig, this.params, t, refSum, this.cfg.objective, { training: false });
+				const out = mb.run({ training: false });
 				return [out.dphLoss, out.dpoLoss, out.rw, out.rl, out.avgLogProb];
 			});
 			const [dphV, dpoV, rwV, rlV, avgV] = await Promise.all(o.map((x) => x.data()));
-			tf.dispose([...o, ...Object.values(t), ...(refSum ? [refSum] : [])]);
+			tf.dispose(o);
+			mb.dispose();
 			tally.add(dphV[0], dpoV[0], rwV, rlV, avgV);
 		}
 		const m = tally.metrics();
@@ -355,6 +376,7 @@ export class DPHTrainer {
 	}
 
 	dispose() {
+		this.cache?.dispose();
 		this.optimizer.dispose();
 		disposeParams(this.params);
 		if (this.ref) disposeParams(this.ref);
