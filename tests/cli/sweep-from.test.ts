@@ -90,17 +90,13 @@ describe('dph sweep with base.from (issue 15.10)', () => {
 		]);
 	});
 
-	it('a head axis is passed through as the config field "head", which the trainer config validates', () => {
-		let err: unknown;
-		try {
-			const s = loadSweep({ base: {}, grid: { head: ['task'] } });
-			// Once the trainer config has a `head` field, the axis lands there.
-			expect((s.runs[0].config as unknown as { head: string }).head).toBe('task');
-			return;
-		} catch (e) {
-			err = e;
-		}
-		expect(String(err)).toMatch(/grid\.head\[0\] = "task": head is not a training option/);
+	it("a head axis lands in the training config as heads.name, keeping the base's other heads options", () => {
+		const s = loadSweep({ base: { heads: { reinit: 'head' } }, grid: { head: ['task', 'other'] } });
+		expect(s.runs.map((r) => r.config.heads)).toEqual([
+			{ reinit: 'head', name: 'task' },
+			{ reinit: 'head', name: 'other' },
+		]);
 		expect(() => loadSweep({ base: {}, grid: { head: [''] } })).toThrow(/grid\.head\[0\] = "" is invalid/);
+		expect(() => loadSweep({ base: {}, grid: { head: ['a.b'] } })).toThrow(/heads\.name/);
 	});
 });

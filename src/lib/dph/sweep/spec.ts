@@ -70,8 +70,8 @@ export interface SweepGrid {
 	/** Freezing mode: all, no-backbone, heads (the paper's frozen-backbone ablation). */
 	trainable?: TrainableMode[];
 	/**
-	 * A reward head by name (task-specific heads), passed through as the training config's `head` field: valid
-	 * once the trainer has one, otherwise every value is reported as an unknown training option.
+	 * A reward head by name (task-specific heads): the training config's `heads.name`, merged with the base's other
+	 * `heads` options (e.g. `reinit: "head"` to add the head to a checkpoint that lacks it).
 	 */
 	head?: string[];
 	seed?: number[];
@@ -128,7 +128,7 @@ const AXIS_PATH: Record<Axis, readonly [string] | readonly [string, string]> = {
 	lr: ['optim', 'lr'],
 	noise: ['data', 'noise'],
 	trainable: ['trainable'],
-	head: ['head'],
+	head: ['heads', 'name'],
 	seed: ['seed'],
 };
 
