@@ -12,6 +12,7 @@ import { mulberry32, normal } from '../random';
 import { embed, mm } from '../tfops';
 import type { LSWTConfig } from './config';
 import { headKey, resolveHead } from './heads';
+import type { KVCache, KVSlot } from './kv-cache';
 
 type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
@@ -124,20 +125,29 @@ function swiglu(tf: TF, x: Tensor): Tensor {
 /**
  * cos and sin tables [S, d_head] for GPT-NeoX rotate-half RoPE with duplicated frequencies. With rope_reversed
  * (the reference default) positions run S−1 … 0, so the last token of every sequence sits at position 0.
+ * With `start` (cached decoding) the S tokens are absolute indices start … start+S−1 at positions −i (reversed) or
+ * i: the same differences, so the same scores (kv-cache.ts). Those tables change every step and are not cached.
  */
-export function ropeTables(c: LSWTConfig, seqLen: number): { cos: Float32Array; sin: Float32Array; dHead: number } {
+export function ropeTables(
+	c: LSWTConfig,
+	seqLen: number,
+	start?: number,
+): { cos: Float32Array; sin: Float32Array; dHead: number } {
+	if (start !== undefined) return computeRopeTables(c, seqLen, start);
 	return cached(`rope|${c.d_model}|${c.n_heads}|${c.rope_base_freq}|${c.rope_reversed}|${seqLen}`, () =>
 		computeRopeTables(c, seqLen),
 	);
 }
 
-/** Additive causal mask [S·S]: −1e9 above the diagonal (keys after the query). */
-function causalMask(seqLen: number): Float32Array {
-	return cached(`mask|${seqLen}`, () => {
-		const m = new Float32Array(seqLen * seqLen);
-		for (let i = 0; i < seqLen; i++) for (let j = i + 1; j < seqLen; j++) m[i * seqLen + j] = -1e9;
+/** Additive causal mask [S·(past+S)]: −1e9 on keys after the query, which is query i's absolute index past+i. */
+function causalMask(seqLen: number, past = 0): Float32Array {
+	const make = () => {
+		const T = past + seqLen;
+		const m = new Float32Array(seqLen * T);
+		for (let i = 0; i < seqLen; i++) for (let j = past + i + 1; j < T; j++) m[i * T + j] = -1e9;
 		return m;
-	});
+	};
+	return past ? make() : cached(`mask|${seqLen}`, make);
 }
 
 /**
@@ -155,13 +165,18 @@ function cached<T>(key: string, make: () => T): T {
 	return v;
 }
 
-function computeRopeTables(c: LSWTConfig, seqLen: number): { cos: Float32Array; sin: Float32Array; dHead: number } {
+function computeRopeTables(
+	c: LSWTConfig,
+	seqLen: number,
+	start?: number,
+): { cos: Float32Array; sin: Float32Array; dHead: number } {
 	const dHead = c.d_model / c.n_heads;
 	const half = dHead / 2;
 	const cos = new Float32Array(seqLen * dHead);
 	const sin = new Float32Array(seqLen * dHead);
 	for (let s = 0; s < seqLen; s++) {
-		const t = c.rope_reversed ? seqLen - 1 - s : s;
+		const i = start === undefined ? s : start + s;
+		const t = c.rope_reversed ? (start === undefined ? seqLen - 1 - s : -i) : i;
 		for (let i = 0; i < half; i++) {
 			const f = t / c.rope_base_freq ** ((2 * i) / dHead);
 			const cs = Math.cos(f);
@@ -195,8 +210,8 @@ interface AttentionTables {
 	/** [1, 1, S, Dh] */
 	cos: Tensor;
 	sin: Tensor;
-	/** [1, 1, S, S] additive causal mask */
-	mask: Tensor;
+	/** [1, 1, S, T] additive causal mask (T = cached + new tokens); absent when nothing is masked (one new token). */
+	mask?: Tensor;
 }
 
 /**
@@ -204,7 +219,7 @@ interface AttentionTables {
  * q, k, v projections split into heads, RoPE on q and k, scaled dot-product with the causal mask, heads merged and
  * projected back.
  */
-function attention(tf: TF, c: LSWTConfig, p: Params, b: string, h: Tensor, t: AttentionTables): Tensor {
+function attention(tf: TF, c: LSWTConfig, p: Params, b: string, h: Tensor, t: AttentionTables, kv?: KVSlot): Tensor {
 	const [B, S, D] = h.shape as [number, number, number]; // h: [B, S, D]
 	const H = c.n_heads;
 	const Dh = D / H;
@@ -212,10 +227,18 @@ function attention(tf: TF, c: LSWTConfig, p: Params, b: string, h: Tensor, t: At
 	const proj = (n: string) => linear(tf, h, p[`${b}.att.${n}.weight`], bias(n)); // [B, S, D]
 	const heads = (x: Tensor) => tf.transpose(tf.reshape(x, [B, S, H, Dh]), [0, 2, 1, 3]); // [B, H, S, Dh]
 	const q = applyRope(tf, heads(proj('proj_q')), t.cos, t.sin); // [B, H, S, Dh]
-	const k = applyRope(tf, heads(proj('proj_k')), t.cos, t.sin); // [B, H, S, Dh]
-	const v = heads(proj('proj_v')); // [B, H, S, Dh]
-	const scores = tf.add(tf.mul(mm(tf, q, k, false, true), 1 / Math.sqrt(Dh)), t.mask); // [B, H, S, S]
-	const att = tf.softmax(scores); // [B, H, S, S], rows sum to 1 over keys ≤ query
+	let k = applyRope(tf, heads(proj('proj_k')), t.cos, t.sin); // [B, H, S, Dh]
+	let v = heads(proj('proj_v')); // [B, H, S, Dh]
+	if (kv) {
+		if (kv.past) {
+			k = tf.concat([kv.past.k, k], 2); // [B, H, T, Dh]
+			v = tf.concat([kv.past.v, v], 2);
+		}
+		// Kept past the block's tidy: the caller owns the new cache.
+		kv.next = { k: tf.keep(k), v: tf.keep(v) };
+	}
+	const raw = tf.mul(mm(tf, q, k, false, true), 1 / Math.sqrt(Dh)); // [B, H, S, T]
+	const att = tf.softmax(t.mask ? tf.add(raw, t.mask) : raw); // [B, H, S, T], rows sum to 1 over keys ≤ query
 	const merged = tf.reshape(tf.transpose(mm(tf, att, v), [0, 2, 1, 3]), [B, S, D]); // [B, S, D]
 	return linear(tf, merged, p[`${b}.att.proj_o.weight`], bias('proj_o')); // [B, S, D]
 }
@@ -227,9 +250,10 @@ function ffn(tf: TF, p: Params, b: string, h: Tensor): Tensor {
 }
 
 /** One pre-norm transformer block: x + attention(norm(x)), then y + ffn(norm(y)). */
-function block(tf: TF, c: LSWTConfig, p: Params, i: number, x: Tensor, t: AttentionTables): Tensor {
+function block(tf: TF, c: LSWTConfig, p: Params, i: number, x: Tensor, t: AttentionTables, kv?: KVSlot): Tensor {
 	const b = `model.blocks.${i}`;
-	const y = tf.add(x, attention(tf, c, p, b, layerNorm(tf, x, p[`${b}.att_norm.weight`], p[`${b}.att_norm.bias`]), t));
+	const h = layerNorm(tf, x, p[`${b}.att_norm.weight`], p[`${b}.att_norm.bias`]);
+	const y = tf.add(x, attention(tf, c, p, b, h, t, kv));
 	return tf.add(y, ffn(tf, p, b, layerNorm(tf, y, p[`${b}.ffn_norm.weight`], p[`${b}.ffn_norm.bias`])));
 }
 
@@ -238,13 +262,47 @@ function block(tf: TF, c: LSWTConfig, p: Params, i: number, x: Tensor, t: Attent
  * token never attends to the padding after it, which is why the reference needs no padding mask either.
  */
 export function hiddenStates(tf: TF, c: LSWTConfig, p: Params, ids: Tensor, opts: ForwardOptions = {}): Tensor {
+	return forward(tf, c, p, ids, opts);
+}
+
+/**
+ * Hidden states [B, S, d_model] of `ids` continuing the sequences in `past` (null: new sequences), and the cache
+ * holding past + ids; the caller disposes both (and `past`, once it is no longer needed).
+ */
+export function extendHidden(
+	tf: TF,
+	c: LSWTConfig,
+	p: Params,
+	ids: Tensor,
+	past: KVCache | null,
+): { hidden: Tensor; cache: KVCache } {
+	const slots: KVSlot[] = Array.from({ length: c.n_layers }, (_, i) => ({ past: past?.layers[i] ?? null }));
+	try {
+		const hidden = forward(tf, c, p, ids, {}, slots, past?.length ?? 0);
+		const layers = slots.map((s) => s.next as NonNullable<KVSlot['next']>);
+		return { hidden, cache: { length: (past?.length ?? 0) + (ids.shape[1] as number), layers } };
+	} catch (e) {
+		for (const s of slots) s.next && tf.dispose([s.next.k, s.next.v]);
+		throw e;
+	}
+}
+
+function forward(
+	tf: TF,
+	c: LSWTConfig,
+	p: Params,
+	ids: Tensor,
+	opts: ForwardOptions,
+	slots?: KVSlot[],
+	past = 0,
+): Tensor {
 	return tf.tidy(() => {
 		const S = ids.shape[1] as number; // ids: [B, S]
-		const { cos, sin, dHead } = ropeTables(c, S);
+		const { cos, sin, dHead } = ropeTables(c, S, slots ? past : undefined);
 		const tables: AttentionTables = {
 			cos: tf.tensor(cos, [1, 1, S, dHead]),
 			sin: tf.tensor(sin, [1, 1, S, dHead]),
-			mask: tf.tensor(causalMask(S), [1, 1, S, S]),
+			mask: S > 1 ? tf.tensor(causalMask(S, past), [1, 1, S, past + S]) : undefined,
 		};
 		const e = embed(tf, p['model.input_embedding.embedding.weight'], ids, { differentiable: opts.training }); // [B, S, d_vocab]
 		let x = layerNorm(
@@ -258,7 +316,7 @@ export function hiddenStates(tf: TF, c: LSWTConfig, p: Params, ids: Tensor, opts
 			// them) live until the forward returns, so memory grows with n_layers; under a gradient tape the tensors
 			// backprop needs are kept by tfjs regardless.
 			const input = x;
-			x = tf.tidy(() => block(tf, c, p, i, input, tables));
+			x = tf.tidy(() => block(tf, c, p, i, input, tables, slots?.[i]));
 		}
 		return layerNorm(tf, x, p['model.output_norm.weight'], p['model.output_norm.bias']);
 	});

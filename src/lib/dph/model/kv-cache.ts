@@ -1,0 +1,54 @@
+/**
+ * The per-layer key/value cache of incremental decoding (docs/GENERATION.md § Cached decoding).
+ *
+ * Keys are stored with RoPE already applied. The reference rotates with reversed positions S−1 … 0, which depend
+ * on the final length S and so would change every cached key at every step; but a rotary score q_i·k_j depends on
+ * the two positions only through their difference, and (S−1−i) − (S−1−j) = (−i) − (−j). So cached keys use position
+ * −i for absolute index i (the origin fixed at the first token), and stay valid as the sequence grows.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+
+type TF = typeof tfjs;
+type Tensor = tfjs.Tensor;
+
+/** One layer's keys (RoPE applied) and values, [B, H, T, Dh]. */
+export interface LayerKV {
+	k: Tensor;
+	v: Tensor;
+}
+
+export interface KVCache {
+	/** Tokens held (T). */
+	length: number;
+	layers: LayerKV[];
+}
+
+/** What one attention call reads (the cache so far) and writes (the cache including its own tokens). */
+export interface KVSlot {
+	past: LayerKV | null;
+	next?: LayerKV;
+}
+
+export function disposeCache(cache: KVCache | null | undefined): void {
+	for (const l of cache?.layers ?? []) {
+		l.k.dispose();
+		l.v.dispose();
+	}
+}
+
+function mapCache(tf: TF, cache: KVCache, f: (t: Tensor) => Tensor): KVCache {
+	return {
+		length: cache.length,
+		layers: cache.layers.map((l) => tf.tidy(() => ({ k: f(l.k), v: f(l.v) }))),
+	};
+}
+
+/** A batch-1 cache repeated n times along the batch axis: the N samples of one prompt share its prefill. */
+export function tileCache(tf: TF, cache: KVCache, n: number): KVCache {
+	return mapCache(tf, cache, (t) => tf.tile(t, [n, 1, 1, 1]));
+}
+
+/** The cache of the given batch rows only (the samples still decoding). */
+export function selectRows(tf: TF, cache: KVCache, rows: readonly number[]): KVCache {
+	return mapCache(tf, cache, (t) => tf.gather(t, tf.tensor1d(rows as number[], 'int32'), 0));
+}
