@@ -5,6 +5,7 @@ import { parseJsonl } from '../../lib/dph/data/jsonl.ts';
 import { unknownMessage } from '../../lib/dph/data/tokenizer.ts';
 import type { MultipleChoiceItem } from '../../lib/dph/data/types.ts';
 import { contextLength } from '../../lib/dph/model/config.ts';
+import { HeadError, resolveHead } from '../../lib/dph/model/heads.ts';
 import { accuracy, type ItemScore, scoreItems } from '../../lib/dph/score.ts';
 import { dirFolder } from '../../node/checkpoint-folder.ts';
 import { backendArg, type CliCommand, type CliIO, flag, headlessBackend, num, str, UsageError } from '../args.ts';
@@ -41,7 +42,7 @@ export const scoreCommand: CliCommand = {
 	name: 'score',
 	summary: 'score candidate answers with a checkpoint: DPH reward and average log-prob per candidate',
 	usage:
-		'dph score <checkpoint-dir> --input items.jsonl [--backend webgpu|wasm|cpu] [--batch N] [--max-len N] [--tokens] [--allow-nonfinite]',
+		'dph score <checkpoint-dir> --input items.jsonl [--backend webgpu|wasm|cpu] [--batch N] [--max-len N] [--tokens] [--head NAME] [--allow-nonfinite]',
 	help: `Loads a Hugging Face–layout checkpoint folder (config.json, model.safetensors, tokenizer.json) and scores
 every line of the input, printing one JSON object per line in input order:
   {"rewards":[…],"logprobs":[…]}      one number per candidate: DPH reward, average log-prob of its tokens
@@ -59,6 +60,7 @@ Options:
   --max-len N      longest sequence scored, in tokens, prompt included (default: the checkpoint config's
                    max_position_embeddings / n_positions / rope_positions, else 1024)
   --tokens         add "tokens": per candidate, [token, log-prob] pairs
+  --head NAME      the reward head to score with (config.json reward_heads; default the first)
   --allow-nonfinite  load weights that hold NaN/Inf anyway (their scores are NaN; for inspecting a broken model)`,
 	options: {
 		input: { type: 'string' },
@@ -66,6 +68,7 @@ Options:
 		batch: { type: 'string' },
 		'max-len': { type: 'string' },
 		tokens: { type: 'boolean' },
+		head: { type: 'string' },
 		'allow-nonfinite': { type: 'boolean' },
 	},
 	async run(args, io) {
@@ -90,8 +93,16 @@ Options:
 			allowNonfinite: flag(args, 'allow-nonfinite'),
 		});
 		try {
+			const head = str(args, 'head');
+			try {
+				if (head !== undefined) resolveHead(ck.config, head);
+			} catch (e) {
+				if (e instanceof HeadError) throw new UsageError(`--head: ${e.message}`);
+				throw e;
+			}
+			const headNote = ck.card.rewardHeads.length > 1 || head ? `, head ${head ?? ck.card.rewardHead}` : '';
 			io.stderr(
-				`dph score: ${ck.card.name} (${ck.card.parameters.toLocaleString('en')} parameters, ${ck.card.dtypes.join('/')}, ${ck.card.pooler} pooler) on ${label} · ${parsed.items.length} item(s)\n`,
+				`dph score: ${ck.card.name} (${ck.card.parameters.toLocaleString('en')} parameters, ${ck.card.dtypes.join('/')}, ${ck.card.pooler} pooler${headNote}) on ${label} · ${parsed.items.length} item(s)\n`,
 			);
 			for (const n of ck.notes) io.stderr(`note: ${n}\n`);
 			const context = contextLength(ck.config);
@@ -100,6 +111,7 @@ Options:
 				batchRows: batch,
 				maxLen: limit,
 				tokens: flag(args, 'tokens'),
+				head,
 				onProgress: progress(io, 'scoring'),
 			});
 			const hint = maxLen === undefined ? `${context.from}; --max-len changes it` : 'set by --max-len';

@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { getTf, initBackend } from '../../lib/dph/backend.ts';
+import { HeadError } from '../../lib/dph/model/heads.ts';
 import {
 	DEFAULT_TRAIN_CONFIG,
 	resolveTrainConfig,
@@ -11,6 +12,7 @@ import {
 import { TRAINABLE_MODES } from '../../lib/dph/train/freeze.ts';
 import { loadStart, overriddenModelFields, StartError, type StartPoint } from '../../lib/dph/train/start.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
+import { isObject } from '../../lib/dph/validate.ts';
 import { dirFolder } from '../../node/checkpoint-folder.ts';
 import { backendArg, type CliCommand, cliOptions, headlessBackend, int, str, UsageError } from '../args.ts';
 import { readTrainConfigFile } from '../config-file.ts';
@@ -20,7 +22,7 @@ export const trainCommand: CliCommand = {
 	name: 'train',
 	summary: 'train a small DPH model (LSWT + pooler + reward head, joint cDPO + DPH) and write a checkpoint folder',
 	usage:
-		'dph train [config.json] [--from DIR] [--ref DIR] [--preset sepdph-demo|condph-demo] [--steps N] [--trainable all|no-backbone|heads] [--backend webgpu|wasm|cpu] [--seed S] [--out DIR] [--json]',
+		'dph train [config.json] [--from DIR] [--ref DIR] [--preset sepdph-demo|condph-demo] [--steps N] [--trainable all|no-backbone|heads] [--head NAME] [--backend webgpu|wasm|cpu] [--seed S] [--out DIR] [--json]',
 	help: `Trains on a built-in synthetic task, or on your own pairs (data.task "jsonl" and data.jsonlPath, a JSONL
 file relative to the config file's folder), and writes a Hugging Face–layout folder (config.json,
 model.safetensors, tokenizer.json, tokenizer_config.json) plus metrics.jsonl.
@@ -37,13 +39,15 @@ Options:
   --trainable MODE  all (default), no-backbone (transformer blocks frozen, the reference's
                     trainable_backbone: false) or heads (pooler + reward heads only); the
                     config's "frozen" patterns freeze more (docs/TRAINING.md, Freezing)
+  --head NAME       the reward head to train (config heads.name; default the first); the others are
+                    left untouched. A name the checkpoint lacks needs config heads.reinit "head" (Heads)
   --backend NAME    webgpu, wasm or cpu (default: a GPU if WebGPU has one, else wasm; a software
                     WebGPU adapter such as SwiftShader is slower than wasm and is passed over)
   --seed S          random seed (data, initialisation, dropout)
   --out DIR         checkpoint folder (default runs/<preset>-seed<S>)
   --json            print only the final JSON object on stdout`,
 	options: cliOptions({
-		string: ['preset', 'steps', 'trainable', 'backend', 'seed', 'out', 'from', 'ref'],
+		string: ['preset', 'steps', 'trainable', 'head', 'backend', 'seed', 'out', 'from', 'ref'],
 		boolean: ['json'],
 	}),
 	async run(args, io) {
@@ -73,6 +77,8 @@ Options:
 				throw new UsageError(`--trainable must be one of ${TRAINABLE_MODES.join(', ')}, got "${trainable}"`);
 			raw.trainable = trainable;
 		}
+		const head = str(args, 'head');
+		if (head !== undefined) raw.heads = { ...(isObject(raw.heads) ? raw.heads : {}), name: head };
 		let cfg: TrainConfig;
 		try {
 			const preset = makePreset(DEFAULT_TRAIN_CONFIG);
@@ -110,14 +116,17 @@ Options:
 			trainer = new DPHTrainer(tf, cfg, start);
 		} catch (e) {
 			// A `frozen` pattern that matches no parameter is only found once the model exists.
-			if (e instanceof TrainConfigError) throw new UsageError(`${file ?? 'config'}: ${e.message}`);
+			if (e instanceof TrainConfigError || e instanceof HeadError) {
+				throw new UsageError(`${file ?? 'config'}: ${e.message}`);
+			}
 			throw e;
 		}
+		for (const n of trainer.heads.notes) log(`note: ${n}\n`);
 		const model = start
 			? `${start.checkpoint.card.name} from ${cfg.from}${cfg.refFrom ? ` (reference ${cfg.refFrom})` : ''}`
 			: `${cfg.model.preset} model`;
 		log(
-			`dph train: ${presetName} on ${report.label} · ${model} (${trainer.parameterCount.toLocaleString('en')} parameters, ${trainer.modelConfig.reward_pooler} pooler) · ` +
+			`dph train: ${presetName} on ${report.label} · ${model} (${trainer.parameterCount.toLocaleString('en')} parameters, ${trainer.modelConfig.reward_pooler} pooler, head ${trainer.heads.head}${trainer.cache ? ', backbone cached' : ''}) · ` +
 				`${cfg.objective.dph} ε=${cfg.objective.dphEps}, cDPO β=${cfg.objective.beta} ε=${cfg.objective.dpoEps} · task ${cfg.data.task} · ${cfg.steps} steps${trainer.frozenNames.length ? ` · trainable ${cfg.trainable}, ${trainer.frozenNames.length} tensors frozen` : ''}\n`,
 		);
 		return runTraining(trainer, cfg, out, io, report.backend);
