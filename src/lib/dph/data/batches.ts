@@ -17,13 +17,14 @@
 import {
 	type ChatSequence,
 	encodeCandidate,
+	encodeChat,
 	encodePair,
 	evalTargets,
 	type TrainTargetOptions,
 	trainTargets,
 } from './chatml';
 import type { Tokenizer } from './tokenizer';
-import { DataError, type MultipleChoiceItem, type PreferencePair } from './types';
+import { type ChatMessage, DataError, type MultipleChoiceItem, type PreferencePair } from './types';
 
 export type OverflowPolicy = 'error' | 'skip' | 'truncate';
 
@@ -243,6 +244,33 @@ export function makePairBatch(tok: Tokenizer, pairs: readonly PreferencePair[], 
 	});
 	const packed = pack([...chosen, ...rejected], tok.special.pad, tok.special.imEnd, options);
 	return { ...packed, pairs: kept.length, kept, skipped, flipped: Uint8Array.from(flips) };
+}
+
+export interface ChatBatch extends PackedRows {
+	/** Indices (into the input) of the conversations in this batch, in row order. */
+	kept: number[];
+	skipped: number[];
+}
+
+/** Encode and pad whole conversations (each ending with an assistant message), one row each: SFT batches. */
+export function makeChatBatch(
+	tok: Tokenizer,
+	conversations: readonly (readonly ChatMessage[])[],
+	options: BatchOptions = {},
+): ChatBatch {
+	checkOptions(options);
+	const rows: Row[] = [];
+	const kept: number[] = [];
+	const skipped: number[] = [];
+	conversations.forEach((c, i) => {
+		const fitted = fitGroup([toRow(encodeChat(tok, c), options.trainOn)], options, `conversation ${i}`);
+		if (fitted === null) skipped.push(i);
+		else {
+			rows.push(fitted[0]);
+			kept.push(i);
+		}
+	});
+	return { ...pack(rows, tok.special.pad, tok.special.imEnd, options), kept, skipped };
 }
 
 /** Encode and pad every candidate of every item: one row per candidate, items' rows contiguous. */

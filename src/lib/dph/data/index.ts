@@ -4,7 +4,9 @@
  */
 export {
 	type BatchOptions,
+	type ChatBatch,
 	type ChoiceBatch,
+	makeChatBatch,
 	makeChoiceBatch,
 	makePairBatch,
 	type OverflowPolicy,
@@ -32,6 +34,16 @@ export {
 	trainTargets,
 } from './chatml';
 export {
+	type FitResult,
+	fitExamples,
+	OVERLONG_POLICIES,
+	type OverlongPolicy,
+	type Unencodable,
+	unencodable,
+	unencodableMessage,
+} from './fit';
+export {
+	type JsonlChat,
 	type JsonlError,
 	type JsonlFormat,
 	type JsonlOptions,
@@ -71,10 +83,14 @@ export {
 export { type DecodeOptions, SPECIAL_TOKENS, type SpecialTokenIds, type Tokenizer } from './tokenizer';
 export {
 	type ChatMessage,
+	conversationOf,
 	DataError,
+	isPair,
 	isRole,
 	type MultipleChoiceItem,
 	type PreferencePair,
 	ROLES,
 	type Role,
+	type SftExample,
+	type TrainExample,
 } from './types';

@@ -2,6 +2,7 @@
  * JSONL preference and multiple-choice data (docs/TRAINING.md, Data). One JSON object per line, in any of:
  *
  *   ours (scoring input):   {"messages":[{"role":"user","content":"…"}], "candidates":["…","…"], "label"?: 0}
+ *   chat (SFT only, with the `chat` option): {"messages":[…, {"role":"assistant","content":"…"}]}
  *   TRL standard:           {"prompt":"…", "chosen":"…", "rejected":"…"}
  *   TRL conversational:     {"prompt":[{role,content}…], "chosen":[{role:"assistant",content}], "rejected":[…]}
  *                           ("prompt" may be left out when chosen/rejected hold the whole conversation: TRL's
@@ -32,8 +33,16 @@ export interface JsonlError {
 	message: string;
 }
 
+/** A messages-only line (option `chat`): a conversation for SFT, ending with an assistant message. */
+export interface JsonlChat {
+	line: number;
+	messages: ChatMessage[];
+}
+
 export interface JsonlResult {
 	records: JsonlRecord[];
+	/** Messages-only lines, in line order (only with the `chat` option; otherwise such a line is an error). */
+	chats: JsonlChat[];
 	/** The records' items, in line order. */
 	items: MultipleChoiceItem[];
 	/** The records' pairs, in line order (labelled lines only). */
@@ -44,6 +53,11 @@ export interface JsonlResult {
 export interface JsonlOptions {
 	/** Seed for drawing the rejected candidate of labelled multiple-choice lines. Default 0. */
 	seed?: number;
+	/**
+	 * Accept `{"messages":[…]}` lines without candidates as SFT conversations (`chats`). Off by default: scoring has
+	 * no use for them, and a line that lost its candidates is an error there.
+	 */
+	chat?: boolean;
 }
 
 class LineError extends Error {}
@@ -146,8 +160,20 @@ function parseTrl(obj: Record<string, unknown>): { format: JsonlFormat; pair: Pr
 	};
 }
 
+function parseChat(obj: Record<string, unknown>): ChatMessage[] {
+	const messages = parseMessages('messages', obj.messages);
+	const last = messages[messages.length - 1];
+	if (last === undefined || last.role !== 'assistant') {
+		fail(
+			`a messages-only (SFT) line must end with an assistant message, got ${last ? `a "${last.role}" message` : 'no messages'}`,
+		);
+	}
+	nonEmptyString(`messages[${messages.length - 1}].content`, last.content);
+	return messages;
+}
+
 /** Parse one non-blank line; throws LineError with a message that does not yet carry the line number. */
-function parseLine(text: string, line: number, seed: number): JsonlRecord {
+function parseLine(text: string, line: number, seed: number, chat: boolean): JsonlRecord | JsonlChat {
 	let obj: unknown;
 	try {
 		obj = JSON.parse(text);
@@ -156,6 +182,7 @@ function parseLine(text: string, line: number, seed: number): JsonlRecord {
 	}
 	if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) fail(`expected a JSON object, got ${show(obj)}`);
 	const o = obj as Record<string, unknown>;
+	if (chat && 'messages' in o && !('candidates' in o) && !('label' in o)) return { line, messages: parseChat(o) };
 	if ('candidates' in o || 'messages' in o) {
 		const { item } = parseChoices(o);
 		const record: JsonlRecord = { line, format: 'choices', item };
@@ -176,13 +203,14 @@ function parseLine(text: string, line: number, seed: number): JsonlRecord {
 		.map((k) => JSON.stringify(k))
 		.join(', ');
 	return fail(
-		`unrecognized line: expected {"messages","candidates","label"?} or TRL {"prompt","chosen","rejected"}, got keys ${keys || '(none)'}`,
+		`unrecognized line: expected {"messages","candidates","label"?}${chat ? ', {"messages"} (SFT)' : ''} or TRL {"prompt","chosen","rejected"}, got keys ${keys || '(none)'}`,
 	);
 }
 
 export function parseJsonl(text: string, options: JsonlOptions = {}): JsonlResult {
 	const seed = options.seed ?? 0;
 	const records: JsonlRecord[] = [];
+	const chats: JsonlChat[] = [];
 	const errors: JsonlError[] = [];
 	// A UTF-8 BOM from Windows editors would otherwise make line 1 invalid JSON.
 	const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
@@ -190,7 +218,9 @@ export function parseJsonl(text: string, options: JsonlOptions = {}): JsonlResul
 		const line = i + 1;
 		if (lines[i].trim() === '') continue;
 		try {
-			records.push(parseLine(lines[i], line, seed));
+			const r = parseLine(lines[i], line, seed, options.chat ?? false);
+			if ('format' in r) records.push(r);
+			else chats.push(r);
 		} catch (e) {
 			if (!(e instanceof LineError)) throw e;
 			errors.push({ line, message: `line ${line}: ${e.message}` });
@@ -198,6 +228,7 @@ export function parseJsonl(text: string, options: JsonlOptions = {}): JsonlResul
 	}
 	return {
 		records,
+		chats,
 		items: records.map((r) => r.item),
 		pairs: records.flatMap((r) => (r.pair ? [r.pair] : [])),
 		errors,

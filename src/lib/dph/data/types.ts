@@ -24,6 +24,26 @@ export interface PreferencePair {
 }
 
 /**
+ * A conversation for supervised fine-tuning only (a messages-only JSONL line): `messages` ends with the assistant
+ * answer to learn. It has no rejected answer, so it trains only the SFT term.
+ */
+export interface SftExample {
+	messages: ChatMessage[];
+}
+
+/** What a training run draws its batches from: preference pairs, or conversations for SFT. */
+export type TrainExample = PreferencePair | SftExample;
+
+export function isPair(x: TrainExample): x is PreferencePair {
+	return 'chosen' in x;
+}
+
+/** The conversation the SFT term learns: a pair's context and its chosen answer, or the SFT example itself. */
+export function conversationOf(x: TrainExample): ChatMessage[] {
+	return isPair(x) ? [...x.messages, { role: 'assistant', content: x.chosen }] : x.messages;
+}
+
+/**
  * A multiple-choice item (the scoring input of docs/CHECKPOINTS.md): `label` indexes the correct candidate when known.
  * Both predictors (DPH reward, average log-prob) are evaluated on these.
  */

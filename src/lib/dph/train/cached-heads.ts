@@ -15,6 +15,7 @@ import { hiddenStates, logits, type Params, pooledRewards, selectHidden } from '
 import type { TrainConfig } from './config';
 import {
 	type BatchTensors,
+	batchTensorList,
 	type ObjectiveConfig,
 	type ObjectiveOutput,
 	objective,
@@ -51,7 +52,7 @@ export function fullMicroBatch(
 	return {
 		tokens,
 		run: (opts) => objective(tf, c, p, t, refSum, obj, { ...opts, head }),
-		dispose: () => tf.dispose([...Object.values(t), ...(refSum ? [refSum] : [])]),
+		dispose: () => tf.dispose([...batchTensorList(t), ...(refSum ? [refSum] : [])]),
 	};
 }
 
@@ -175,7 +176,9 @@ export class BackboneCache {
 				// As objective(): log-probs are only computed (here: read) outside training.
 				const avgLogProb = opts.training ? tf.zeros([2 * B]) : tf.tensor1d(lp);
 				const loss = tf.add(tf.mul(dphLoss, obj.dphWeight), tf.mul(dpoLoss, obj.dpoWeight)) as tfjs.Scalar;
-				return { loss, dphLoss, dpoLoss, rw, rl, avgLogProb, tokens: 2 * B };
+				// No language-model term here (canCacheBackbone): the SFT sums are empty, so no next-token loss is reported.
+				const [sftSum, sftTokens] = [tf.scalar(0), tf.scalar(0)];
+				return { loss, dphLoss, dpoLoss, rw, rl, avgLogProb, sftSum, sftTokens, tokens: 2 * B };
 			},
 			dispose: () => idx.dispose(),
 		};

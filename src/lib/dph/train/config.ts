@@ -2,12 +2,15 @@
  * Training configuration: one typed, validated object (from a JSON file, a preset, a page form or a notebook
  * cell). Validation errors name the field, the value and what is allowed.
  */
+
+import { OVERLONG_POLICIES, type OverlongPolicy } from '../data/fit';
 import { DPH_OBJECTIVES } from '../losses';
 import { POOLERS, type PoolerName } from '../model/config';
 import { at, ConfigError, checkers, isObject, type Obj, showValue } from '../validate';
 import { type FreezeSplit, splitTrainable, TRAINABLE_MODES, type TrainableMode } from './freeze';
 import { type HeadsConfig, validateHeads } from './heads';
 import type { ObjectiveConfig } from './objective';
+import { paperAlignment, paperFrozenHeads } from './presets';
 
 export interface TrainConfig {
 	/**
@@ -25,6 +28,12 @@ export interface TrainConfig {
 		noise: number;
 		difficulty: number;
 		maxLen: number;
+		/**
+		 * Examples longer than maxLen: 'truncate' cuts context after BOS (the default, which the long synthetic tasks
+		 * need at maxLen 64), 'drop' leaves them out as the reference's DPH loader does. Either way an example whose
+		 * final answer alone does not fit is dropped, and the count is reported.
+		 */
+		overlong: OverlongPolicy;
 	};
 	objective: ObjectiveConfig;
 	optim: {
@@ -59,6 +68,17 @@ export interface TrainConfig {
 	trainableEmbeddings: boolean;
 	/** Which reward head trains, and whether the pooler/head are re-initialised or added (heads.ts). */
 	heads?: HeadsConfig;
+	/**
+	 * Pooler dropout for this run, overriding `model.dropout` and a loaded checkpoint's `reward_dropout` (the paper
+	 * trains with 0.1 whatever the SFT checkpoint says). Left out: the model's own value.
+	 */
+	poolerDropout?: number;
+	/**
+	 * A step whose loss or gradient norm is not finite: 'stop' rolls back to the last good weights and ends the run
+	 * (TrainingDivergedError); 'skip' leaves the weights and optimizer state untouched and goes on, as the
+	 * reference's GradScaler skips optimizer.step on inf/NaN gradients. Skipped steps are counted.
+	 */
+	onNonFinite: 'stop' | 'skip';
 	steps: number;
 	batchSize: number;
 	/** Micro-batches per optimizer step (gradient accumulation). */
@@ -69,8 +89,16 @@ export interface TrainConfig {
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 	model: { preset: 'nano', pooler: 'swiglu_bert', dropout: 0.1, initStd: 0.1 },
-	data: { task: 'echo', trainPairs: 2048, validationPairs: 256, noise: 0, difficulty: 1, maxLen: 64 },
-	objective: { dph: 'sepdph', dphEps: 0.1, dpoEps: 0.25, beta: 0.6, dpoWeight: 1, dphWeight: 1 },
+	data: {
+		task: 'echo',
+		trainPairs: 2048,
+		validationPairs: 256,
+		noise: 0,
+		difficulty: 1,
+		maxLen: 64,
+		overlong: 'truncate',
+	},
+	objective: { dph: 'sepdph', dphEps: 0.1, dpoEps: 0.25, beta: 0.6, dpoWeight: 1, dphWeight: 1, sftWeight: 0 },
 	optim: {
 		lr: 5e-3,
 		warmupSteps: 20,
@@ -87,6 +115,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 	trainable: 'all',
 	frozen: [],
 	trainableEmbeddings: true,
+	onNonFinite: 'stop',
 	steps: 150,
 	batchSize: 16,
 	accumulate: 1,
@@ -97,6 +126,9 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 export const TRAIN_PRESETS: Record<string, (base?: TrainConfig) => TrainConfig> = {
 	'sepdph-demo': (b = DEFAULT_TRAIN_CONFIG) => ({ ...b, objective: { ...b.objective, dph: 'sepdph', dphEps: 0.1 } }),
 	'condph-demo': (b = DEFAULT_TRAIN_CONFIG) => ({ ...b, objective: { ...b.objective, dph: 'condph', dphEps: 0.1 } }),
+	// The paper's settings (presets.ts), for runs from a checkpoint.
+	'paper-alignment': (b = DEFAULT_TRAIN_CONFIG) => paperAlignment(b),
+	'paper-frozen-heads': (b = DEFAULT_TRAIN_CONFIG) => paperFrozenHeads(b),
 };
 
 /** An invalid training config; `field` is the path of the offending option (`optim.lr`, `(root)`). */
@@ -122,7 +154,7 @@ export function withScaledWarmup(raw: Obj, base: TrainConfig = DEFAULT_TRAIN_CON
 }
 
 /** Root fields the defaults leave out. */
-const OPTIONAL_ROOT = new Set(['from', 'refFrom', 'heads']);
+const OPTIONAL_ROOT = new Set(['from', 'refFrom', 'heads', 'poolerDropout']);
 
 /** Deep-merge `raw` over the defaults, rejecting unknown fields (a typo would otherwise be silently ignored). */
 function merge(base: Obj, raw: Obj, path: string): Obj {
@@ -168,12 +200,17 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 	num('data.noise', c.data.noise, (n) => n >= 0 && n < 0.5, '0 ≤ noise < 0.5');
 	int('data.difficulty', c.data.difficulty, 1, 5);
 	int('data.maxLen', c.data.maxLen, 8, 4096);
+	oneOf('data.overlong', c.data.overlong, OVERLONG_POLICIES);
 	oneOf('objective.dph', c.objective.dph, DPH_OBJECTIVES);
 	num('objective.dphEps', c.objective.dphEps, (n) => n >= 0 && n <= 0.5, '0 ≤ dphEps ≤ 0.5');
 	num('objective.dpoEps', c.objective.dpoEps, (n) => n >= 0 && n <= 0.5, '0 ≤ dpoEps ≤ 0.5');
 	num('objective.beta', c.objective.beta, (n) => n > 0, 'beta > 0');
 	num('objective.dpoWeight', c.objective.dpoWeight, (n) => n >= 0, 'dpoWeight ≥ 0');
 	num('objective.dphWeight', c.objective.dphWeight, (n) => n >= 0, 'dphWeight ≥ 0');
+	num('objective.sftWeight', c.objective.sftWeight, (n) => n >= 0, 'sftWeight ≥ 0');
+	if (c.objective.dpoWeight === 0 && c.objective.dphWeight === 0 && c.objective.sftWeight === 0) {
+		reject('objective', 'dpoWeight, dphWeight and sftWeight are all 0: there is nothing to train', c.objective);
+	}
 	num('optim.lr', c.optim.lr, (n) => n > 0 && n < 1, '0 < lr < 1');
 	int('steps', c.steps, 1);
 	int('optim.warmupSteps', c.optim.warmupSteps, 0);
@@ -206,6 +243,10 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 	);
 	bool('trainableEmbeddings', c.trainableEmbeddings);
 	if (c.heads !== undefined) c.heads = validateHeads(c.heads, check);
+	if (c.poolerDropout !== undefined) {
+		num('poolerDropout', c.poolerDropout, (n) => n >= 0 && n < 1, '0 ≤ poolerDropout < 1');
+	}
+	oneOf('onNonFinite', c.onNonFinite, ['stop', 'skip']);
 	int('batchSize', c.batchSize, 1, 4096);
 	int('accumulate', c.accumulate, 1, 1024);
 	int('evalEvery', c.evalEvery, 1);

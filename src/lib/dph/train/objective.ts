@@ -1,13 +1,15 @@
 /**
  * The joint training objective of the paper (eq. 7), as the reference trainer computes it:
- *   loss = α1 · L_cDPO(β, ε_dpo) + α2 · L_DPH(ε_dph)
- * with summed, masked log-probs for DPO (a frozen reference model supplies the baseline) and the DPH loss on the
- * rewards read at the last <|im_end|>. Batches stack chosen rows first, then rejected rows (as the reference does).
+ *   loss = α1 · L_cDPO(β, ε_dpo) + α2 · L_DPH(ε_dph) + α_sft · L_SFT
+ * with summed, masked log-probs for DPO (a frozen reference model supplies the baseline), the DPH loss on the
+ * rewards read at the last <|im_end|>, and the SFT term (sft.ts) on the chosen rows. Pair batches stack chosen rows
+ * first, then rejected rows (as the reference does); chat batches (SFT only) hold one conversation per row.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { type DphObjective, LOSSES } from '../losses';
 import type { LSWTConfig } from '../model/config';
 import { hiddenStates, logits, type Params, rewards } from '../model/lswt';
+import { maskedNextTokenCE, meanCE } from './sft';
 
 type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
@@ -21,6 +23,8 @@ export interface ObjectiveConfig {
 	dpoWeight: number;
 	/** α2: weight of the DPH loss. */
 	dphWeight: number;
+	/** α_sft: weight of the masked next-token cross-entropy on assistant tokens (chosen rows); 0 disables it. */
+	sftWeight: number;
 }
 
 export interface BatchTensors {
@@ -34,6 +38,13 @@ export interface BatchTensors {
 	evalMask: Tensor;
 	/** [2B] int32: index of the last <|im_end|> in each row. */
 	rewardIndex: Tensor;
+	/** Rows are conversations for SFT, not chosen/rejected pairs: no rewards, no cDPO; every row is an SFT row. */
+	chat?: boolean;
+}
+
+/** The batch's tensors, for disposal (`chat` is a flag, not a tensor). */
+export function batchTensorList(b: BatchTensors): Tensor[] {
+	return [b.ids, b.targets, b.trainMask, b.evalMask, b.rewardIndex];
 }
 
 /**
@@ -71,6 +82,9 @@ export interface ObjectiveOutput {
 	rl: Tensor;
 	/** [2B] average log-prob over the assistant content (eval mask), for the log-prob predictor. */
 	avgLogProb: Tensor;
+	/** Σ next-token cross-entropy over the SFT rows' training mask, and how many tokens that is (both 0 when not computed). */
+	sftSum: tfjs.Scalar;
+	sftTokens: tfjs.Scalar;
 	tokens: number;
 }
 
@@ -88,23 +102,46 @@ export function objective(
 	opts: { training: boolean; dropoutSeed?: number; head?: string },
 ): ObjectiveOutput {
 	const h = hiddenStates(tf, c, p, batch.ids, { training: opts.training });
-	const r = rewards(tf, c, p, h, batch.rewardIndex, opts);
-	const B = r.shape[0] / 2;
-	const [rw, rl] = tf.split(r, [B, B]);
-	const dphLoss = tf.mean(LOSSES[obj.dph].tensor(tf, rw, rl, { eps: obj.dphEps }));
-	let dpoLoss: Tensor = tf.scalar(0);
-	let avgLogProb: Tensor;
-	if (obj.dpoWeight > 0 || !opts.training) {
-		const lg = logits(tf, p, h);
-		const train = sequenceLogProbs(tf, lg, batch.targets, batch.trainMask);
-		avgLogProb = sequenceLogProbs(tf, lg, batch.targets, batch.evalMask).mean;
-		if (obj.dpoWeight > 0 && refSum) dpoLoss = cdpoLoss(tf, train.sum, refSum, obj.beta, obj.dpoEps);
+	const rows = batch.ids.shape[0];
+	const B = batch.chat ? rows : rows / 2;
+	let rw: Tensor;
+	let rl: Tensor;
+	let dphLoss: Tensor;
+	if (batch.chat) {
+		// Conversations have no rejected answer: nothing to reward.
+		[rw, rl, dphLoss] = [tf.zeros([0]), tf.zeros([0]), tf.scalar(0)];
 	} else {
-		avgLogProb = tf.zeros([2 * B]);
+		const r = rewards(tf, c, p, h, batch.rewardIndex, opts);
+		[rw, rl] = tf.split(r, [B, B]);
+		dphLoss = tf.mean(LOSSES[obj.dph].tensor(tf, rw, rl, { eps: obj.dphEps }));
 	}
-	const loss = tf.add(tf.mul(dphLoss, obj.dphWeight), tf.mul(dpoLoss, obj.dpoWeight)) as tfjs.Scalar;
+	let dpoLoss: Tensor = tf.scalar(0);
+	let avgLogProb: Tensor = tf.zeros([batch.chat ? 0 : 2 * B]);
+	let sftSum = tf.scalar(0);
+	let sftTokens = tf.scalar(0);
+	// Validation always reports the held-out next-token loss, so it needs the logits whatever the weights.
+	if (obj.dpoWeight > 0 || obj.sftWeight > 0 || !opts.training) {
+		const lg = logits(tf, p, h);
+		if (!batch.chat) {
+			const train = sequenceLogProbs(tf, lg, batch.targets, batch.trainMask);
+			avgLogProb = sequenceLogProbs(tf, lg, batch.targets, batch.evalMask).mean;
+			if (obj.dpoWeight > 0 && refSum) dpoLoss = cdpoLoss(tf, train.sum, refSum, obj.beta, obj.dpoEps);
+		}
+		if (obj.sftWeight > 0 || !opts.training) {
+			// The SFT rows: every conversation, or the chosen answers of pairs (rows 0…B−1).
+			const first = (x: Tensor) => (batch.chat ? x : tf.slice(x, 0, B));
+			({ sum: sftSum, count: sftTokens } = maskedNextTokenCE(
+				tf,
+				first(lg),
+				first(batch.targets),
+				first(batch.trainMask),
+			));
+		}
+	}
+	const sftLoss = obj.sftWeight > 0 ? tf.mul(meanCE(tf, { sum: sftSum, count: sftTokens }), obj.sftWeight) : 0;
+	const loss = tf.add(tf.add(tf.mul(dphLoss, obj.dphWeight), tf.mul(dpoLoss, obj.dpoWeight)), sftLoss) as tfjs.Scalar;
 	const tokens = batch.ids.size;
-	return { loss, dphLoss, dpoLoss, rw, rl, avgLogProb, tokens };
+	return { loss, dphLoss, dpoLoss, rw, rl, avgLogProb, sftSum, sftTokens, tokens };
 }
 
 /** Summed training-mask log-probs of the frozen reference model, [2B] (no gradient). */

@@ -149,7 +149,7 @@ export function startingWeights(tf: TF, cfg: TrainConfig, start?: StartPoint): S
 		}
 		const tokenizer = new CharTokenizer();
 		const mc = preset(cfg.model.preset, tokenizer.vocabSize, cfg.model.pooler);
-		const modelConfig = { ...mc, reward_dropout: cfg.model.dropout };
+		const modelConfig = { ...mc, reward_dropout: cfg.poolerDropout ?? cfg.model.dropout };
 		const params = initParams(tf, modelConfig, deriveSeed(cfg.seed, 'init'), cfg.model.initStd);
 		return {
 			tokenizer,
@@ -174,7 +174,8 @@ export function startingWeights(tf: TF, cfg: TrainConfig, start?: StartPoint): S
 	const tok = ck.tokenizer;
 	return {
 		tokenizer: tok,
-		modelConfig: ck.config,
+		// A training setting (the paper's 0.1), not the architecture: it wins over the checkpoint's reward_dropout.
+		modelConfig: cfg.poolerDropout === undefined ? ck.config : { ...ck.config, reward_dropout: cfg.poolerDropout },
 		params,
 		ref,
 		tokenizerConfig:

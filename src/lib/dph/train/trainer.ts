@@ -12,36 +12,35 @@
  * once their loss and gradients came out finite. Weights that are finite but so large that the next forward pass
  * overflows (weight decay 1e30 gives 7e26 after one step) are therefore never kept, and export() after a rollback
  * gives a checkpoint that scores to finite numbers. `weightsStep` says which step the weights are from.
+ * With `onNonFinite: 'skip'` a non-finite loss or gradient norm skips the update instead (counted in
+ * `skippedSteps`), as the reference's GradScaler does; a non-finite weight norm after an update still stops.
+ * Data (dataset.ts): pairs, or SFT conversations; SFT-only runs (α1 = α2 = 0) batch the chosen conversations only.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { writeSafetensors } from '../checkpoint/safetensors';
-import {
-	makePairBatch,
-	makeTask,
-	type PairBatch,
-	type PreferencePair,
-	parseJsonl,
-	permutation,
-	trainValidationSplit,
-} from '../data';
+import { type PackedRows, type PreferencePair, permutation, type TrainExample } from '../data';
 import type { Tokenizer } from '../data/tokenizer';
 import { type LSWTConfig, toConfigJson } from '../model/config';
 import { countParameters, disposeParams, type Params } from '../model/lswt';
 import { deriveSeed } from '../random';
 import { BackboneCache, canCacheBackbone, fullMicroBatch, LazyBackboneCache, type MicroBatch } from './cached-heads';
 import { freezeParams, type TrainConfig } from './config';
+import { chatBatch, type DataReport, loadRunData, pairBatch, runBatch } from './dataset';
 import { type HeadSetup, onlyHead, setupHeads } from './heads';
 import { type BatchTensors, referenceLogProbs } from './objective';
 import { clipByGlobalNorm, globalNorm, LaProp, lrSchedule, paramGroups } from './optim';
+import { type SftMetrics, SftTally } from './sft';
 import { type StartPoint, startingWeights } from './start';
 import { type PairMetrics, PairTally } from './tally';
 
-export type { PairMetrics };
+export type { PairMetrics, SftMetrics };
 
 type TF = typeof tfjs;
 
-export interface StepMetrics extends PairMetrics {
+export interface StepMetrics extends PairMetrics, SftMetrics {
 	step: number;
+	/** The update was skipped: the loss or gradient norm was not finite (onNonFinite 'skip'). */
+	skipped?: boolean;
 	loss: number;
 	lr: number;
 	gradNorm: number;
@@ -49,7 +48,7 @@ export interface StepMetrics extends PairMetrics {
 	ms: number;
 }
 
-export interface EvalMetrics extends PairMetrics {
+export interface EvalMetrics extends PairMetrics, SftMetrics {
 	step: number;
 	pairs: number;
 }
@@ -95,8 +94,12 @@ export class DPHTrainer {
 	private trainVars: tfjs.Variable[];
 	private optimizer: LaProp;
 	private schedule: (step: number) => number;
-	private train: PreferencePair[];
-	readonly validation: PreferencePair[];
+	private train: TrainExample[];
+	readonly validation: TrainExample[];
+	/** What loading the data found: overlong examples dropped or truncated, unencodable characters. */
+	readonly dataReport: DataReport;
+	/** Steps whose update was skipped (onNonFinite 'skip'). */
+	skippedSteps = 0;
 	private order: number[] = [];
 	private cursor = 0;
 	private epoch = 0;
@@ -130,11 +133,13 @@ export class DPHTrainer {
 		const split = onlyHead(freezeParams(this.params, cfg), this.modelConfig, this.heads.head, this.heads.notes);
 		const { trainable, frozen } = split;
 		this.frozenNames = frozen;
+		// Only pairs reach the cache: it needs dphWeight > 0, and messages-only data needs α1 = α2 = 0 (dataset.ts).
 		const sources = () => [
-			{ pairs: this.train, logProbs: false },
-			{ pairs: this.validation, logProbs: true },
+			{ pairs: this.train as PreferencePair[], logProbs: false },
+			{ pairs: this.validation as PreferencePair[], logProbs: true },
 		];
-		const fill = () => BackboneCache.build(tf, this.modelConfig, this.params, sources(), (x) => this.batch(x));
+		const fill = () =>
+			BackboneCache.build(tf, this.modelConfig, this.params, sources(), (x) => pairBatch(this.tokenizer, x, cfg));
 		this.cache = canCacheBackbone(cfg, Object.keys(trainable)) ? new LazyBackboneCache(fill) : null;
 		this.trainVars = Object.values(trainable);
 		this.optimizer = new LaProp(
@@ -153,45 +158,14 @@ export class DPHTrainer {
 			totalSteps: cfg.steps,
 			minRatio: cfg.optim.minLrRatio,
 		});
-		const { train, validation } = this.loadData();
-		this.train = train;
-		this.validation = validation;
+		const data = loadRunData(cfg, this.tokenizer, start ? `the tokenizer of ${start.from}` : undefined);
+		this.train = data.train;
+		this.validation = data.validation;
+		this.dataReport = data.report;
 	}
 
-	private loadData(): { train: PreferencePair[]; validation: PreferencePair[] } {
-		const d = this.cfg.data;
-		if (d.task === 'jsonl') {
-			const parsed = parseJsonl(d.jsonl ?? '', { seed: this.cfg.seed });
-			if (parsed.errors.length && !parsed.pairs.length) {
-				throw new Error(
-					`The JSONL has no usable lines: ${parsed.errors
-						.slice(0, 3)
-						.map((e) => e.message)
-						.join('; ')}`,
-				);
-			}
-			const split = trainValidationSplit(parsed.pairs, { fraction: 0.1, seed: this.cfg.seed });
-			return { train: split.train, validation: split.validation.length ? split.validation : split.train.slice(0, 8) };
-		}
-		const train = makeTask(d.task, {
-			n: d.trainPairs,
-			seed: this.cfg.seed,
-			noise: d.noise,
-			difficulty: d.difficulty,
-		}).pairs;
-		// Validation continues the same item stream (no overlap) with clean labels.
-		const validation = makeTask(d.task, {
-			n: d.validationPairs,
-			seed: this.cfg.seed,
-			noise: 0,
-			difficulty: d.difficulty,
-			start: d.trainPairs,
-		}).pairs;
-		return { train, validation };
-	}
-
-	private nextPairs(n: number): PreferencePair[] {
-		const out: PreferencePair[] = [];
+	private nextPairs(n: number): TrainExample[] {
+		const out: TrainExample[] = [];
 		while (out.length < n) {
 			if (this.cursor >= this.order.length) {
 				this.order = permutation(this.train.length, deriveSeed(this.cfg.seed, 'epoch', this.epoch++));
@@ -202,7 +176,7 @@ export class DPHTrainer {
 		return out;
 	}
 
-	private tensors(b: PairBatch): BatchTensors {
+	private tensors(b: PackedRows & { chat: boolean }): BatchTensors {
 		const tf = this.tf;
 		const shape: [number, number] = [b.rows, b.length];
 		return {
@@ -211,19 +185,16 @@ export class DPHTrainer {
 			trainMask: tf.tensor2d(b.trainMask, shape, 'float32'),
 			evalMask: tf.tensor2d(b.evalMask, shape, 'float32'),
 			rewardIndex: tf.tensor1d(b.rewardIndex, 'int32'),
+			chat: b.chat,
 		};
 	}
 
-	private batch(pairs: PreferencePair[]): PairBatch {
-		return makePairBatch(this.tokenizer, pairs, { maxLen: this.cfg.data.maxLen, overflow: 'truncate', padMultiple: 8 });
-	}
-
-	private async micro(pairs: PreferencePair[]): Promise<MicroBatch> {
+	private async micro(examples: TrainExample[], training: boolean): Promise<MicroBatch> {
 		const { tf, modelConfig: c, params: p, cfg } = this;
-		if (this.cache) return this.cache.micro(c, p, cfg.objective, this.heads.head, pairs);
-		const b = this.batch(pairs);
+		if (this.cache) return this.cache.micro(c, p, cfg.objective, this.heads.head, examples as PreferencePair[]);
+		const b = runBatch(this.tokenizer, examples, cfg, chatBatch(cfg, examples, training));
 		const t = this.tensors(b);
-		const refSum = this.ref ? referenceLogProbs(tf, c, this.ref, t) : null;
+		const refSum = this.ref && !b.chat ? referenceLogProbs(tf, c, this.ref, t) : null;
 		return fullMicroBatch(tf, c, p, t, refSum, cfg.objective, b.tokens, this.heads.head);
 	}
 
@@ -235,27 +206,26 @@ export class DPHTrainer {
 		const lr = this.schedule(step);
 		let summed: Record<string, tfjs.Tensor> | null = null;
 		const tally = new PairTally();
+		const sft = new SftTally();
 		let loss = 0;
 		let tokens = 0;
 		for (let k = 0; k < this.cfg.accumulate; k++) {
-			const mb = await this.micro(this.nextPairs(this.cfg.batchSize));
+			const mb = await this.micro(this.nextPairs(this.cfg.batchSize), true);
 			let kept: tfjs.Tensor[] = [];
 			const { value, grads } = tf.variableGrads(() => {
 				const o = mb.run({
 					training: true,
 					dropoutSeed: deriveSeed(this.cfg.seed, 'dropout', step, k),
 				});
-				kept = [o.dphLoss, o.dpoLoss, o.rw, o.rl, o.avgLogProb].map((x) => tf.keep(x));
+				kept = [o.dphLoss, o.dpoLoss, o.rw, o.rl, o.avgLogProb, o.sftSum, o.sftTokens].map((x) => tf.keep(x));
 				// Like the reference: the loss of each micro-batch is divided by the number of micro-batches.
 				return tf.div(o.loss, this.cfg.accumulate) as tfjs.Scalar;
 			}, this.trainVars);
-			const [dphL, dpoL, rw, rl, avg] = kept;
-			const [lossV, dphV, dpoV, rwV, rlV, avgV] = await Promise.all(
-				[value, dphL, dpoL, rw, rl, avg].map((x) => x.data()),
-			);
+			const [lossV, dphV, dpoV, rwV, rlV, avgV, sftV, sftN] = await Promise.all([value, ...kept].map((x) => x.data()));
 			tf.dispose([value, ...kept]);
 			mb.dispose();
 			tally.add(dphV[0], dpoV[0], rwV, rlV, avgV);
+			sft.add(sftV[0], sftN[0]);
 			loss += lossV[0];
 			tokens += mb.tokens;
 			if (!summed) summed = grads;
@@ -266,15 +236,16 @@ export class DPHTrainer {
 				summed = next;
 			}
 		}
+		const metrics = { step, loss, ...tally.metrics(), ...sft.metrics(), lr };
 		if (!Number.isFinite(loss)) {
 			tf.dispose(Object.values(summed ?? {}));
-			throw this.diverged(step, 'the loss');
+			return this.nonFinite(metrics, 'the loss', Number.NaN, tokens, t0);
 		}
 		const clipped = await clipByGlobalNorm(tf, summed ?? {}, this.cfg.optim.maxGradNorm);
 		tf.dispose(Object.values(summed ?? {}));
 		if (!clipped.finite) {
 			tf.dispose(Object.values(clipped.grads));
-			throw this.diverged(step, 'the gradient norm');
+			return this.nonFinite(metrics, 'the gradient norm', clipped.norm, tokens, t0);
 		}
 		// The weights of the previous step just gave a finite loss and gradients: now they may be kept.
 		const prev = this.stepCount;
@@ -285,15 +256,23 @@ export class DPHTrainer {
 		this.weightsStep = step;
 		if (!(await this.weightsFinite())) throw this.diverged(step, 'the weight norm after the update');
 		const ms = performance.now() - t0;
-		return {
-			step,
-			loss,
-			...tally.metrics(),
-			lr,
-			gradNorm: clipped.norm,
-			tokensPerSecond: (tokens * 1000) / ms,
-			ms,
-		};
+		return { ...metrics, gradNorm: clipped.norm, tokensPerSecond: (tokens * 1000) / ms, ms };
+	}
+
+	/** A step with a non-finite loss or gradient norm: stop (roll back and throw) or skip it, by onNonFinite. */
+	private nonFinite(
+		m: Omit<StepMetrics, 'gradNorm' | 'tokensPerSecond' | 'ms'>,
+		quantity: string,
+		gradNorm: number,
+		tokens: number,
+		t0: number,
+	): StepMetrics {
+		if (this.cfg.onNonFinite !== 'skip') throw this.diverged(m.step, quantity);
+		// As GradScaler.step: no update and no optimizer-state change; the schedule still moves on.
+		this.skippedSteps++;
+		this.stepCount = m.step;
+		const ms = performance.now() - t0;
+		return { ...m, skipped: true, gradNorm, tokensPerSecond: (tokens * 1000) / ms, ms };
 	}
 
 	/** Validation metrics on clean labels, without dropout. */
@@ -301,24 +280,30 @@ export class DPHTrainer {
 		const tf = this.tf;
 		const pairs = this.validation.slice(0, maxPairs);
 		const tally = new PairTally();
+		const sft = new SftTally();
 		const size = Math.max(1, this.cfg.batchSize * 2);
 		for (let i = 0; i < pairs.length; i += size) {
-			const mb = await this.micro(pairs.slice(i, i + size));
+			const mb = await this.micro(pairs.slice(i, i + size), false);
 			const o = tf.tidy(() => {
 				const out = mb.run({ training: false });
-				return [out.dphLoss, out.dpoLoss, out.rw, out.rl, out.avgLogProb];
+				return [out.dphLoss, out.dpoLoss, out.rw, out.rl, out.avgLogProb, out.sftSum, out.sftTokens];
 			});
-			const [dphV, dpoV, rwV, rlV, avgV] = await Promise.all(o.map((x) => x.data()));
+			const [dphV, dpoV, rwV, rlV, avgV, sftV, sftN] = await Promise.all(o.map((x) => x.data()));
 			tf.dispose(o);
 			mb.dispose();
 			tally.add(dphV[0], dpoV[0], rwV, rlV, avgV);
+			sft.add(sftV[0], sftN[0]);
 		}
 		const m = tally.metrics();
-		// Validation is a forward pass on weights no training step has checked yet (those of the last update).
-		if (![m.dphLoss, m.dpoLoss, m.rewardChosen, m.rewardRejected].every(Number.isFinite)) {
+		const s = sft.metrics();
+		// Validation is a forward pass on weights no training step has checked yet (those of the last update). Pair
+		// metrics exist only with pairs; SFT conversations have the next-token loss alone.
+		const pairsBad =
+			tally.pairs > 0 && ![m.dphLoss, m.dpoLoss, m.rewardChosen, m.rewardRejected].every(Number.isFinite);
+		if (pairsBad || (s.sftTokens > 0 && !Number.isFinite(s.nextTokenLoss))) {
 			throw this.diverged(this.stepCount, 'the validation loss');
 		}
-		return { step: this.weightsStep, pairs: tally.pairs, ...m };
+		return { step: this.weightsStep, pairs: tally.pairs, ...m, ...s };
 	}
 
 	/**
