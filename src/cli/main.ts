@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import { BusyError, type CliCommand, type CliIO, EXIT_BUSY, formatHelp, parse, UsageError } from './args.ts';
 import { backendCommand } from './commands/backend.ts';
 import { benchCommand } from './commands/bench.ts';
+import { bestofnCommand } from './commands/bestofn.ts';
+import { evalCommand } from './commands/eval.ts';
+import { generateCommand } from './commands/generate.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { landscapeCommand } from './commands/landscape.ts';
 import { lossCommand } from './commands/loss.ts';
@@ -18,6 +21,9 @@ const COMMANDS: CliCommand[] = [
 	landscapeCommand,
 	trainCommand,
 	scoreCommand,
+	generateCommand,
+	evalCommand,
+	bestofnCommand,
 	inspectCommand,
 	sweepCommand,
 	benchCommand,
