@@ -32,6 +32,7 @@ describe('dph bench', () => {
 			safetensors_mb_per_s: j.safetensors_mb_per_s,
 			safetensors_peak_rss_ratio: j.safetensors_peak_rss_ratio,
 			score_ms_per_candidate: j.score_ms_per_candidate,
+			heads_cache_speedup: j.heads_cache_speedup,
 		};
 		for (const k of ['train_tokens_per_s', 'selftest_tokens_per_s'])
 			expect(Object.keys(j[k]).sort()).toEqual([...BACKENDS].sort());
@@ -61,6 +62,9 @@ describe('dph bench', () => {
 		// The bench reports how much faster the structured landscape is; the unit suite never compares wall clocks
 		// (tests/lib/dph/bench/landscape.test.ts checks that both paths compute the same numbers).
 		for (const loss of ['sepdph', 'condph']) expect(j.landscape_speedup_256[loss], loss).toBeGreaterThan(0);
+
+		// Cached and uncached heads training are the same run (tests/lib/dph/train/cached-heads.test.ts checks it).
+		expect(Math.abs(j.heads_cache.cached.finalLoss - j.heads_cache.uncached.finalLoss)).toBeLessThan(1e-4);
 
 		// Nothing that is now measured is still listed as pending.
 		for (const k of Object.keys(j.pending ?? {})) expect(k).not.toMatch(/safetensors|score/);

@@ -16,6 +16,7 @@ import { resolveTrainConfig } from '../../lib/dph/train/config.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
 import { type CliCommand, flag, num, str, UsageError } from '../args.ts';
 import { type CheckpointLoadBench, formatCheckpointBench } from '../bench/checkpoint-harness.ts';
+import { benchCachedHeads, formatHeadsBench, type HeadsBench } from '../bench/heads-harness.ts';
 import { isSoftwareGpu, type ScoreBenchResult } from '../bench/score-harness.ts';
 
 /**
@@ -48,7 +49,7 @@ async function trainThroughput(backend: BackendName, modelPreset: 'nano' | 'tiny
 	}
 }
 
-const PARTS = ['landscape', 'selftest', 'train', 'load', 'score'] as const;
+const PARTS = ['landscape', 'selftest', 'train', 'heads', 'load', 'score'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseParts(v: string | undefined): Set<Part> {
@@ -153,6 +154,8 @@ export const benchCommand: CliCommand = {
   - landscape: loss + gradient grids at 256² and 1024² (SepDPH, ConDPH), structured vs a naive per-cell loop
   - training throughput (tokens/s) of the LSWT tiny preset on webgpu, wasm and cpu (--quick: nano)
   - self-test training throughput of a small reward model on webgpu, wasm and cpu
+  - frozen-backbone heads training: cached backbone vectors vs the backbone run every step, same steps, on
+    wasm (tiny preset; --quick: nano): the speed-up per step and in total
   - checkpoint load: a random-F16 safetensors file of the paper's medium model (≈ 1.1 GB; --quick: nano) written
     to the temp folder, streamed back in a fresh Node process: MB/s and peak RSS over the float32 weights
   - scoring: ms per candidate (40-token prompt, 4 candidates of 8 tokens in one batch) at tiny and medium size
@@ -275,6 +278,23 @@ Options:
 					: 'LSWT nano preset (--quick), joint cDPO + SepDPH, LaProp; echo task, batch 4 pairs (webgpu 2)';
 		}
 
+		let heads: HeadsBench | null = null;
+		if (parts.has('heads')) {
+			log('frozen-backbone heads training, cached vs uncached…\n');
+			try {
+				heads = await benchCachedHeads({
+					backend: 'wasm',
+					model: quick ? 'nano' : 'tiny',
+					steps: quick ? 4 : 20,
+					batchSize: quick ? 4 : 16,
+				});
+			} catch (e) {
+				notes.heads_cache_speedup = `failed: ${(e as Error).message}`;
+			}
+			result.heads_cache_speedup = heads ? { per_step: heads.speedupPerStep, total: heads.speedupTotal } : null;
+			result.heads_cache = heads;
+		}
+
 		let score: ScoreBenchResult | null = null;
 		if (parts.has('score')) {
 			const { benchScoring } = await import('../bench/score-harness.ts');
@@ -327,6 +347,8 @@ Options:
 			io.stdout(`\nDPH training throughput, ${quick ? 'nano' : 'tiny'} preset (tokens/s, reference model included):\n`);
 			for (const b of BACKENDS) io.stdout(`  ${b.padEnd(7)} ${fmt(trainTput[b]).padStart(8)}\n`);
 		}
+		if (heads) io.stdout(`\n${formatHeadsBench(heads)}`);
+		else if (parts.has('heads')) io.stdout(`\nHeads training: ${notes.heads_cache_speedup}\n`);
 		if (load) io.stdout(`\n${formatCheckpointBench(load)}\n  (peak RSS ratio reported: ${RSS_RATIO_DEFINITION})\n`);
 		else if (parts.has('load')) io.stdout(`\nCheckpoint load: ${notes.safetensors_mb_per_s}\n`);
 		if (score) {

@@ -40,7 +40,7 @@ Options:
 			['d_model / d_ffn / d_vocab', `${card.dModel} / ${card.dFfn} / ${card.dVocab}`],
 			['vocab (model / tokenizer)', `${card.vocabSize} / ${card.tokenizerVocab}`],
 			['pooler', card.pooler],
-			['reward head', card.rewardHead ?? '(none)'],
+			[card.rewardHeads.length > 1 ? 'reward heads' : 'reward head', card.rewardHeads.join(', ') || '(none)'],
 		];
 		const w = Math.max(...rows.map(([k]) => k.length));
 		const lines = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
