@@ -6,9 +6,12 @@
  * the exit status is 1.
  */
 
+import { type Dtype, exportDtype, F16RangeError } from '../lib/dph/checkpoint/dtype.ts';
 import type { TrainConfig } from '../lib/dph/train/config.ts';
 import { type TrainLoopOutcome, trainLoop } from '../lib/dph/train/loop.ts';
-import type { DPHTrainer } from '../lib/dph/train/trainer.ts';
+import { type CheckpointRef, trainingConfigJson } from '../lib/dph/train/provenance.ts';
+import { jsonlSha256, RESUME_FILES, resumeFiles } from '../lib/dph/train/resume.ts';
+import type { CheckpointFiles, DPHTrainer } from '../lib/dph/train/trainer.ts';
 import { assertReplaceable, writeFolderAtomically } from '../node/checkpoint-folder-write.ts';
 import type { CliIO } from './args.ts';
 import { bar, seconds } from './progress.ts';
@@ -21,7 +24,37 @@ export const TRAIN_FOLDER_FILES = [
 	'tokenizer_config.json',
 	'metrics.jsonl',
 	'training_config.json',
+	...RESUME_FILES,
 ] as const;
+
+/** Where the run came from, for training_config.json's provenance and trainer_state.json. */
+export interface RunSources {
+	from: CheckpointRef | null;
+	refFrom: CheckpointRef | null;
+	/** The folder a resumed run continued, its step, and its metrics.jsonl lines up to that step. */
+	resumed: { path: string; step: number; metrics: string[] } | null;
+}
+
+const NO_SOURCES: RunSources = { from: null, refFrom: null, resumed: null };
+
+/**
+ * The checkpoint files in the config's dtype. An F16 export with weights beyond the F16 range is written as F32
+ * instead, with a warning naming the tensor: the run is not lost, and the folder still loads.
+ */
+async function exportFiles(
+	trainer: DPHTrainer,
+	cfg: TrainConfig,
+	log: (s: string) => void,
+): Promise<{ files: CheckpointFiles; dtype: Dtype }> {
+	const dtype = exportDtype(cfg.exportDtype);
+	try {
+		return { files: await trainer.export(dtype), dtype };
+	} catch (e) {
+		if (!(e instanceof F16RangeError)) throw e;
+		log(`warning: --dtype f16: ${e.message}. model.safetensors is written as F32 instead.\n`);
+		return { files: await trainer.export('F32'), dtype: 'F32' };
+	}
+}
 
 /** Fails before training when `--out` holds other things, so an hour of training is not lost at the end. */
 export async function checkOutFolder(out: string): Promise<void> {
@@ -34,9 +67,11 @@ export async function runTraining(
 	out: string,
 	io: CliIO,
 	backend: string,
+	sources: RunSources = NO_SOURCES,
 ): Promise<number> {
 	const log = (s: string) => io.stderr(s);
-	const metricsLines: string[] = [];
+	const metricsLines: string[] = [...(sources.resumed?.metrics ?? [])];
+	const firstStep = trainer.stepCount;
 	const t0 = performance.now();
 	let tokens = 0;
 	try {
@@ -47,7 +82,7 @@ export async function runTraining(
 					tokens += (m.tokensPerSecond * m.ms) / 1000;
 					metricsLines.push(JSON.stringify({ kind: 'train', ...m }));
 					const elapsed = (performance.now() - t0) / 1000;
-					const eta = (elapsed / m.step) * (cfg.steps - m.step);
+					const eta = (elapsed / (m.step - firstStep)) * (cfg.steps - m.step);
 					const line = `${bar(m.step, cfg.steps)} ${m.step}/${cfg.steps} loss ${m.loss.toFixed(3)} acc ${m.dphAccuracy.toFixed(2)} r_w ${m.rewardChosen.toFixed(2)} r_l ${m.rewardRejected.toFixed(2)} · ${seconds(elapsed)} elapsed, ${seconds(eta)} left`;
 					if (io.isTTY) log(`\r${line}\x1b[K`);
 					else if (m.step % Math.max(1, Math.floor(cfg.steps / 10)) === 0 || m.step === cfg.steps) log(`${line}\n`);
@@ -71,14 +106,46 @@ export async function runTraining(
 			metricsLines.push(JSON.stringify({ kind: 'diverged', ...record }));
 		}
 		const written = !diverged || diverged.rolledBackTo !== null;
+		let dtype: Dtype | null = null;
 		if (written) {
-			const files = await trainer.export();
+			const exported = await exportFiles(trainer, cfg, log);
+			dtype = exported.dtype;
+			// After a rollback the optimizer is ahead of the weights: such a folder cannot be resumed.
+			const state = diverged
+				? {}
+				: await resumeFiles(await trainer.trainingState(), cfg, dtype === 'F32' ? null : await trainer.weights(), {
+						from: sources.from?.sha256 ?? null,
+						refFrom: sources.refFrom?.sha256 ?? null,
+					});
+			const provenance = trainingConfigJson(
+				cfg,
+				{
+					from: sources.from,
+					refFrom: sources.refFrom,
+					resumedFrom: sources.resumed && { path: sources.resumed.path, step: sources.resumed.step },
+					freezing: {
+						trainable: cfg.trainable,
+						frozen: cfg.frozen,
+						trainableEmbeddings: cfg.trainableEmbeddings,
+						frozenTensors: trainer.frozenNames.length,
+					},
+					dtype,
+					metrics: last ? { ...last } : null,
+					diverged: diverged && {
+						step: diverged.step,
+						quantity: diverged.quantity,
+						rolledBackTo: diverged.rolledBackTo,
+					},
+				},
+				await jsonlSha256(cfg),
+			);
 			await writeFolderAtomically(
 				out,
 				{
-					...files,
+					...exported.files,
+					...state,
 					'metrics.jsonl': `${metricsLines.join('\n')}\n`,
-					'training_config.json': `${JSON.stringify({ ...cfg, data: { ...cfg.data, jsonl: undefined } }, null, 2)}\n`,
+					'training_config.json': provenance,
 				},
 				{ replaces: TRAIN_FOLDER_FILES },
 			);
@@ -86,6 +153,7 @@ export async function runTraining(
 		const summary = {
 			backend,
 			from: cfg.from ?? null,
+			resumed_from: sources.resumed ? { path: sources.resumed.path, step: sources.resumed.step } : null,
 			steps: cfg.steps,
 			loss_dph: last?.dphLoss ?? null,
 			loss_dpo: last?.dpoLoss ?? null,
@@ -99,6 +167,7 @@ export async function runTraining(
 			frozen_tensors: trainer.frozenNames.length,
 			tokens_per_s: (tokens * 1000) / (performance.now() - t0),
 			checkpoint: written ? out : null,
+			dtype,
 			...(record ? { diverged: record } : {}),
 		};
 		if (diverged) {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { getTf, initBackend } from '../../lib/dph/backend.ts';
 import { HeadError } from '../../lib/dph/model/heads.ts';
@@ -10,22 +11,67 @@ import {
 	withScaledWarmup,
 } from '../../lib/dph/train/config.ts';
 import { TRAINABLE_MODES } from '../../lib/dph/train/freeze.ts';
+import { folderFileSha256 } from '../../lib/dph/train/provenance.ts';
+import { checkResumeConfig, ResumeError, type ResumePoint, readResume } from '../../lib/dph/train/resume.ts';
 import { loadStart, overriddenModelFields, StartError, type StartPoint } from '../../lib/dph/train/start.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
 import { isObject } from '../../lib/dph/validate.ts';
 import { dirFolder } from '../../node/checkpoint-folder.ts';
 import { backendArg, type CliCommand, cliOptions, headlessBackend, int, str, UsageError } from '../args.ts';
 import { readTrainConfigFile } from '../config-file.ts';
-import { checkOutFolder, runTraining } from '../train-run.ts';
+import { checkOutFolder, type RunSources, runTraining } from '../train-run.ts';
+
+const DTYPES = ['f32', 'f16', 'bf16'] as const;
+
+async function openResume(dir: string): Promise<ResumePoint> {
+	try {
+		return await readResume(await dirFolder(resolve(dir)), dir);
+	} catch (e) {
+		const m = (e as Error).message;
+		throw new UsageError(e instanceof ResumeError ? m : `resume ${JSON.stringify(dir)}: ${m}`);
+	}
+}
+
+/** The resumed folder's metrics.jsonl up to its step, so the new folder's holds the whole run. */
+function priorMetrics(dir: string, step: number): string[] {
+	let text = '';
+	try {
+		text = readFileSync(join(resolve(dir), 'metrics.jsonl'), 'utf8');
+	} catch {
+		return [];
+	}
+	return text.split('\n').filter((l) => {
+		if (!l.trim()) return false;
+		try {
+			return (JSON.parse(l) as { step?: number }).step! <= step;
+		} catch {
+			return false;
+		}
+	});
+}
+
+/** sha256 of a starting checkpoint's weights, checked against the one a resumed run began from. */
+async function source(path: string | undefined, recorded: string | null | undefined, field: string) {
+	if (path === undefined) return null;
+	const sha256 = await folderFileSha256(await dirFolder(path)).catch(() => null);
+	if (recorded && sha256 !== recorded) {
+		throw new UsageError(
+			`--resume: ${field} ${JSON.stringify(path)} has changed since the run began: its model.safetensors has sha256 ${sha256}, the run started from ${recorded}`,
+		);
+	}
+	return { path, sha256 };
+}
 
 export const trainCommand: CliCommand = {
 	name: 'train',
 	summary: 'train a small DPH model (LSWT + pooler + reward head, joint cDPO + DPH) and write a checkpoint folder',
 	usage:
-		'dph train [config.json] [--from DIR] [--ref DIR] [--preset sepdph-demo|condph-demo] [--steps N] [--trainable all|no-backbone|heads] [--head NAME] [--backend webgpu|wasm|cpu] [--seed S] [--out DIR] [--json]',
+		'dph train [config.json] [--from DIR] [--ref DIR] [--preset sepdph-demo|condph-demo] [--steps N] [--trainable all|no-backbone|heads] [--head NAME] [--dtype f32|f16|bf16] [--resume DIR] [--backend webgpu|wasm|cpu] [--seed S] [--out DIR] [--json]',
 	help: `Trains on a built-in synthetic task, or on your own pairs (data.task "jsonl" and data.jsonlPath, a JSONL
 file relative to the config file's folder), and writes a Hugging Face–layout folder (config.json,
-model.safetensors, tokenizer.json, tokenizer_config.json) plus metrics.jsonl.
+model.safetensors, tokenizer.json, tokenizer_config.json) plus metrics.jsonl, training_config.json (the config
+and its provenance: starting checkpoint and its sha256, freezing, final metrics) and the resume state
+(optimizer.safetensors, trainer_state.json).
 Progress goes to stderr; the last line on stdout is one JSON object with validation metrics.
 Options:
   config.json       training options (see docs/TRAINING.md), merged over the preset, e.g.
@@ -41,17 +87,24 @@ Options:
                     config's "frozen" patterns freeze more (docs/TRAINING.md, Freezing)
   --head NAME       the reward head to train (config heads.name; default the first); the others are
                     left untouched. A name the checkpoint lacks needs config heads.reinit "head" (Heads)
+  --dtype D         model.safetensors in f32 (default), f16 or bf16 (config "exportDtype"); weights beyond
+                    the F16 range (|x| > 65504) are written as f32 with a warning naming the tensor
+  --resume DIR      continue the run that wrote DIR, exactly: its weights, optimizer state, step and data
+                    order; its config is the base (a config file or flags may only change steps, which may
+                    grow, evalEvery and the dtype; anything else is an error naming the field). --out
+                    defaults to DIR. The schedule is laid over the new steps from the resume point on
   --backend NAME    webgpu, wasm or cpu (default: a GPU if WebGPU has one, else wasm; a software
                     WebGPU adapter such as SwiftShader is slower than wasm and is passed over)
   --seed S          random seed (data, initialisation, dropout)
   --out DIR         checkpoint folder (default runs/<preset>-seed<S>)
   --json            print only the final JSON object on stdout`,
 	options: cliOptions({
-		string: ['preset', 'steps', 'trainable', 'head', 'backend', 'seed', 'out', 'from', 'ref'],
+		string: ['preset', 'steps', 'trainable', 'head', 'backend', 'seed', 'out', 'from', 'ref', 'dtype', 'resume'],
 		boolean: ['json'],
 	}),
 	async run(args, io) {
-		const presetName = str(args, 'preset') ?? 'sepdph-demo';
+		const presetFlag = str(args, 'preset');
+		const presetName = presetFlag ?? 'sepdph-demo';
 		const makePreset = TRAIN_PRESETS[presetName];
 		if (!makePreset)
 			throw new UsageError(`--preset must be one of ${Object.keys(TRAIN_PRESETS).join(', ')}, got "${presetName}"`);
@@ -79,14 +132,42 @@ Options:
 		}
 		const head = str(args, 'head');
 		if (head !== undefined) raw.heads = { ...(isObject(raw.heads) ? raw.heads : {}), name: head };
+		const dtype = str(args, 'dtype');
+		if (dtype !== undefined) {
+			if (!(DTYPES as readonly string[]).includes(dtype))
+				throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, got "${dtype}"`);
+			raw.exportDtype = dtype;
+		}
+		const resumeDir = str(args, 'resume');
+		const point = resumeDir === undefined ? undefined : await openResume(resumeDir);
+		if (
+			point?.config.data.task === 'jsonl' &&
+			typeof (raw.data as { jsonl?: unknown } | undefined)?.jsonl !== 'string'
+		) {
+			throw new UsageError(
+				`--resume ${resumeDir}: the run trained on a JSONL file (sha256 ${point.jsonlSha256}), which the checkpoint does not hold; give it again (a config file with data.jsonlPath)`,
+			);
+		}
 		let cfg: TrainConfig;
 		try {
-			const preset = makePreset(DEFAULT_TRAIN_CONFIG);
-			cfg = resolveTrainConfig(withScaledWarmup(raw, preset), preset);
+			// A resumed run's base is its own config, not the preset's, and its warm-up is not rescaled.
+			const saved = point?.config as TrainConfig | undefined;
+			const preset = saved && !presetFlag ? saved : makePreset(saved ?? DEFAULT_TRAIN_CONFIG);
+			cfg = resolveTrainConfig(point ? raw : withScaledWarmup(raw, preset), preset);
 		} catch (e) {
 			throw new UsageError(`${file ?? 'config'}: ${(e as Error).message}`);
 		}
-		const out = resolve(str(args, 'out') ?? join('runs', `${presetName}-seed${cfg.seed}`));
+		if (point) {
+			try {
+				await checkResumeConfig(point, cfg);
+			} catch (e) {
+				if (e instanceof TrainConfigError) throw new UsageError(`--resume ${resumeDir}: ${e.message}`);
+				throw e;
+			}
+		}
+		const out = resolve(
+			str(args, 'out') ?? (resumeDir !== undefined ? resumeDir : join('runs', `${presetName}-seed${cfg.seed}`)),
+		);
 		try {
 			await checkOutFolder(out);
 		} catch (e) {
@@ -111,6 +192,13 @@ Options:
 			}
 			for (const n of start.checkpoint.notes) log(`note: ${n}\n`);
 		}
+		const sources: RunSources = {
+			from: await source(cfg.from, point?.sources.from, 'from'),
+			refFrom: await source(cfg.refFrom, point?.sources.refFrom, 'refFrom'),
+			resumed: point
+				? { path: resolve(point.name), step: point.state.step, metrics: priorMetrics(point.name, point.state.step) }
+				: null,
+		};
 		let trainer: DPHTrainer;
 		try {
 			trainer = new DPHTrainer(tf, cfg, start);
@@ -121,6 +209,14 @@ Options:
 			}
 			throw e;
 		}
+		if (point) {
+			try {
+				trainer.restore(point.state, point.weights);
+			} catch (e) {
+				trainer.dispose();
+				throw new UsageError(`--resume ${resumeDir}: ${(e as Error).message}`);
+			}
+		}
 		for (const n of trainer.heads.notes) log(`note: ${n}\n`);
 		const model = start
 			? `${start.checkpoint.card.name} from ${cfg.from}${cfg.refFrom ? ` (reference ${cfg.refFrom})` : ''}`
@@ -129,6 +225,7 @@ Options:
 			`dph train: ${presetName} on ${report.label} · ${model} (${trainer.parameterCount.toLocaleString('en')} parameters, ${trainer.modelConfig.reward_pooler} pooler, head ${trainer.heads.head}${trainer.cache ? ', backbone cached' : ''}) · ` +
 				`${cfg.objective.dph} ε=${cfg.objective.dphEps}, cDPO β=${cfg.objective.beta} ε=${cfg.objective.dpoEps} · task ${cfg.data.task} · ${cfg.steps} steps${trainer.frozenNames.length ? ` · trainable ${cfg.trainable}, ${trainer.frozenNames.length} tensors frozen` : ''}\n`,
 		);
-		return runTraining(trainer, cfg, out, io, report.backend);
+		if (point) log(`resuming at step ${point.state.step} of ${point.name}\n`);
+		return runTraining(trainer, cfg, out, io, report.backend, sources);
 	},
 };

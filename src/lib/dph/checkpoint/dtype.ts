@@ -147,3 +147,36 @@ export function encodeFromFloat32(data: Float32Array, dtype: Dtype): Uint8Array 
 	const halves = dtype === 'F16' ? f32ToF16(data) : f32ToBF16(data);
 	return new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength);
 }
+
+/** The largest finite F16 value; anything larger in magnitude is stored as ±Inf. */
+export const F16_MAX = 65504;
+
+/** `--dtype f32|f16|bf16` (and config `exportDtype`) as a safetensors dtype; absent means F32. */
+export function exportDtype(name: 'f32' | 'f16' | 'bf16' | undefined): Dtype {
+	return name === 'f16' ? 'F16' : name === 'bf16' ? 'BF16' : 'F32';
+}
+
+/** A weight too large for F16: writing it would store ±Inf, which every loader refuses. */
+export class F16RangeError extends Error {
+	override name = 'F16RangeError';
+	constructor(
+		readonly tensor: string,
+		readonly maxAbs: number,
+	) {
+		super(
+			`${tensor} has |value| up to ${maxAbs.toPrecision(6)}, beyond ${F16_MAX}, the largest F16 value: in F16 it would be ±Inf; export it as bf16 (same range as f32) or f32`,
+		);
+	}
+}
+
+/** Throws F16RangeError for the first tensor with a finite value beyond ±F16_MAX (NaN/Inf are the loader's to refuse). */
+export function assertF16Range(tensors: readonly { name: string; data: Float32Array }[]): void {
+	for (const t of tensors) {
+		let max = 0;
+		for (let i = 0; i < t.data.length; i++) {
+			const a = Math.abs(t.data[i]);
+			if (a > max && a !== Number.POSITIVE_INFINITY) max = a;
+		}
+		if (max > F16_MAX) throw new F16RangeError(t.name, max);
+	}
+}

@@ -79,6 +79,8 @@ export interface TrainConfig {
 	 * reference's GradScaler skips optimizer.step on inf/NaN gradients. Skipped steps are counted.
 	 */
 	onNonFinite: 'stop' | 'skip';
+	/** model.safetensors' dtype on export (`dph train --dtype`); absent means f32. Not part of the training. */
+	exportDtype?: 'f32' | 'f16' | 'bf16';
 	steps: number;
 	batchSize: number;
 	/** Micro-batches per optimizer step (gradient accumulation). */
@@ -154,7 +156,7 @@ export function withScaledWarmup(raw: Obj, base: TrainConfig = DEFAULT_TRAIN_CON
 }
 
 /** Root fields the defaults leave out. */
-const OPTIONAL_ROOT = new Set(['from', 'refFrom', 'heads', 'poolerDropout']);
+const OPTIONAL_ROOT = new Set(['from', 'refFrom', 'heads', 'poolerDropout', 'exportDtype']);
 
 /** Deep-merge `raw` over the defaults, rejecting unknown fields (a typo would otherwise be silently ignored). */
 function merge(base: Obj, raw: Obj, path: string): Obj {
@@ -233,6 +235,7 @@ export function resolveTrainConfig(raw: unknown, base: TrainConfig = DEFAULT_TRA
 			c.refFrom,
 		);
 	}
+	if (c.exportDtype !== undefined) oneOf('exportDtype', c.exportDtype, ['f32', 'f16', 'bf16']);
 	oneOf('trainable', c.trainable, TRAINABLE_MODES);
 	array(
 		'frozen',

@@ -17,6 +17,7 @@
  * Data (dataset.ts): pairs, or SFT conversations; SFT-only runs (α1 = α2 = 0) batch the chosen conversations only.
  */
 import type * as tfjs from '@tensorflow/tfjs';
+import { assertF16Range, type Dtype, exportDtype } from '../checkpoint/dtype';
 import { writeSafetensors } from '../checkpoint/safetensors';
 import { type PackedRows, type PreferencePair, permutation, type TrainExample } from '../data';
 import type { Tokenizer } from '../data/tokenizer';
@@ -29,6 +30,7 @@ import { chatBatch, type DataReport, loadRunData, pairBatch, runBatch } from './
 import { type HeadSetup, onlyHead, setupHeads } from './heads';
 import { type BatchTensors, referenceLogProbs } from './objective';
 import { clipByGlobalNorm, globalNorm, LaProp, lrSchedule, paramGroups } from './optim';
+import { assignWeights, renameState, type TrainingState } from './resume';
 import { type SftMetrics, SftTally } from './sft';
 import { type StartPoint, startingWeights } from './start';
 import { type PairMetrics, PairTally } from './tally';
@@ -104,6 +106,8 @@ export class DPHTrainer {
 	private cursor = 0;
 	private epoch = 0;
 	private lastGood: { step: number; data: Map<string, Float32Array> } | null = null;
+	/** The step restore() continued from: its weights are proven good by the run that wrote them. */
+	private resumedAt = -1;
 	stepCount = 0;
 	/** The step the current weights come from: stepCount, or the snapshot's step after a rollback. */
 	weightsStep = 0;
@@ -168,12 +172,16 @@ export class DPHTrainer {
 		const out: TrainExample[] = [];
 		while (out.length < n) {
 			if (this.cursor >= this.order.length) {
-				this.order = permutation(this.train.length, deriveSeed(this.cfg.seed, 'epoch', this.epoch++));
+				this.order = this.epochOrder(this.epoch++);
 				this.cursor = 0;
 			}
 			out.push(this.train[this.order[this.cursor++]]);
 		}
 		return out;
+	}
+
+	private epochOrder(epoch: number): number[] {
+		return permutation(this.train.length, deriveSeed(this.cfg.seed, 'epoch', epoch));
 	}
 
 	private tensors(b: PackedRows & { chat: boolean }): BatchTensors {
@@ -249,7 +257,8 @@ export class DPHTrainer {
 		}
 		// The weights of the previous step just gave a finite loss and gradients: now they may be kept.
 		const prev = this.stepCount;
-		if ((prev === 0 || prev % this.cfg.evalEvery === 0) && this.lastGood?.step !== prev) await this.snapshot(prev);
+		if ((prev === 0 || prev === this.resumedAt || prev % this.cfg.evalEvery === 0) && this.lastGood?.step !== prev)
+			await this.snapshot(prev);
 		this.optimizer.applyGradients(clipped.grads, lr);
 		tf.dispose(Object.values(clipped.grads));
 		this.stepCount = step;
@@ -343,21 +352,59 @@ export class DPHTrainer {
 		return new TrainingDivergedError(step, quantity, good ? good.step : null);
 	}
 
-	/** The model as a Hugging Face–layout folder: the format the Checkpoints work loads. */
-	async export(): Promise<CheckpointFiles> {
-		const tensors = await Promise.all(
+	/** The weights as float32 arrays by parameter name (copies). */
+	async weights(): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
+		return Promise.all(
 			Object.entries(this.params).map(async ([name, v]) => ({
 				name,
 				shape: v.shape,
 				data: ((await v.data()) as Float32Array).slice(),
 			})),
 		);
+	}
+
+	/**
+	 * The model as a Hugging Face–layout folder: the format the Checkpoints work loads. model.safetensors is in
+	 * `dtype` (default `cfg.exportDtype`, else F32); F16 refuses weights beyond its range (assertF16Range).
+	 */
+	async export(dtype: Dtype = exportDtype(this.cfg.exportDtype)): Promise<CheckpointFiles> {
+		const tensors = (await this.weights()).map((t) => ({ ...t, dtype }));
+		if (dtype === 'F16') assertF16Range(tensors);
 		return {
 			'config.json': `${JSON.stringify(toConfigJson(this.modelConfig), null, 2)}\n`,
 			'model.safetensors': writeSafetensors(tensors, { format: 'pt' }),
 			'tokenizer.json': `${JSON.stringify(this.tokenizer.toJSON(), null, 2)}\n`,
 			'tokenizer_config.json': this.tokenizerConfig,
 		};
+	}
+
+	/** What resume.ts saves besides the weights; only between steps and not after a rollback. */
+	async trainingState(): Promise<TrainingState> {
+		if (this.weightsStep !== this.stepCount) throw new Error('trainingState: the weights were rolled back');
+		const names = new Map(Object.entries(this.params).map(([k, v]) => [v.name, k]));
+		const optimizer = renameState(await this.optimizer.getState(), (n) => names.get(n));
+		return {
+			step: this.stepCount,
+			data: { epoch: this.epoch, cursor: this.cursor, trainPairs: this.train.length },
+			optimizer,
+			skippedSteps: this.skippedSteps,
+		};
+	}
+
+	/** Continue from a trainingState() and its weights, before any step: the rest of the run is step for step the same. */
+	restore(state: TrainingState, weights: ReadonlyMap<string, Float32Array>): void {
+		const { epoch, cursor, trainPairs } = state.data;
+		if (this.stepCount !== 0) throw new Error('restore: the trainer has already taken steps');
+		if (trainPairs !== this.train.length)
+			throw new Error(`restore: the run had ${trainPairs} training pairs, this one ${this.train.length}`);
+		const optimizer = renameState(state.optimizer, (k) => this.params[k]?.name);
+		assignWeights(this.tf, this.params, weights);
+		this.optimizer.setState(optimizer);
+		this.order = epoch > 0 ? this.epochOrder(epoch - 1) : [];
+		this.cursor = cursor;
+		this.epoch = epoch;
+		this.stepCount = this.weightsStep = this.resumedAt = state.step;
+		this.skippedSteps = state.skippedSteps;
 	}
 
 	dispose() {
