@@ -27,6 +27,7 @@ import { deriveSeed } from '../random';
 import { BackboneCache, canCacheBackbone, fullMicroBatch, LazyBackboneCache, type MicroBatch } from './cached-heads';
 import { freezeParams, type TrainConfig } from './config';
 import { chatBatch, type DataReport, loadRunData, pairBatch, runBatch } from './dataset';
+import type { FreezeSplit } from './freeze';
 import { type HeadSetup, onlyHead, setupHeads } from './heads';
 import { type BatchTensors, referenceLogProbs } from './objective';
 import { clipByGlobalNorm, globalNorm, LaProp, lrSchedule, paramGroups } from './optim';
@@ -126,7 +127,16 @@ export class DPHTrainer {
 	) {
 		const init = startingWeights(tf, cfg, start);
 		this.tokenizer = init.tokenizer;
-		this.heads = setupHeads(tf, cfg, init, start !== undefined);
+		let split: FreezeSplit<tfjs.Variable>;
+		try {
+			this.heads = setupHeads(tf, cfg, init, start !== undefined);
+			split = onlyHead(freezeParams(init.params, cfg), this.heads.modelConfig, this.heads.head, this.heads.notes);
+		} catch (e) {
+			// A config this model refuses (an unknown head, a frozen pattern matching nothing): free its weights.
+			disposeParams(init.params);
+			if (init.ref) disposeParams(init.ref);
+			throw e;
+		}
 		this.modelConfig = this.heads.modelConfig;
 		this.params = init.params;
 		this.ref = init.ref;
@@ -134,7 +144,6 @@ export class DPHTrainer {
 		this.from = start?.from ?? null;
 		this.parameterCount = countParameters(this.modelConfig);
 		// Frozen variables are left out of the gradient and of every parameter group: no gradient, decay or update.
-		const split = onlyHead(freezeParams(this.params, cfg), this.modelConfig, this.heads.head, this.heads.notes);
 		const { trainable, frozen } = split;
 		this.frozenNames = frozen;
 		// Only pairs reach the cache: it needs dphWeight > 0, and messages-only data needs α1 = α2 = 0 (dataset.ts).

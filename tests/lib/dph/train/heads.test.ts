@@ -14,16 +14,18 @@ beforeAll(async () => {
 	await tf.setBackend('cpu');
 });
 
-const yesNo = Array.from({ length: 48 }, (_, i) =>
+const yesNo = Array.from({ length: 24 }, (_, i) =>
 	JSON.stringify({ prompt: `q${i % 17}`, chosen: i % 2 ? 'yes' : 'ok', rejected: 'no' }),
 ).join('\n');
 
 const base = {
-	steps: 3,
+	steps: 2,
 	batchSize: 4,
 	evalEvery: 3,
 	data: { task: 'jsonl', jsonl: yesNo },
 	optim: { lr: 1e-2, warmupSteps: 0 },
+	// No cDPO term, so the heads-only runs below train on cached backbone vectors (fast) and no reference is loaded.
+	objective: { dpoWeight: 0 },
 };
 
 const folderOf = (files: CheckpointFiles, name = 'ckpt') =>
@@ -72,7 +74,7 @@ describe('heads: task-specific heads on a loaded checkpoint', () => {
 
 	it('a new head trained on the checkpoint leaves the other head bit-identical; export → load keeps both', async () => {
 		const before = tensorBytes(ckpt);
-		const r = await train({ trainable: 'heads', heads: { reinit: 'head', name: 'task' } }, ckpt);
+		const r = await train({ trainable: 'heads', heads: { reinit: 'head', name: 'task' } }, ckpt, 2);
 		expect(JSON.parse(r.files['config.json']).reward_heads).toEqual(['reward', 'task']);
 		expect(r.info.notes.join('\n')).toMatch(/added reward head task/);
 		const after = tensorBytes(r.files);
@@ -147,13 +149,15 @@ describe('heads: task-specific heads on a loaded checkpoint', () => {
 		ck.dispose();
 	}, 60_000);
 
-	it('bad head settings are errors naming the heads the checkpoint has', async () => {
+	it('bad head settings are errors naming the heads the checkpoint has, and leave no tensors behind', async () => {
+		const before = tf.memory().numTensors;
 		await expect(train({ heads: { name: 'nope' } }, ckpt, 1)).rejects.toThrow(
 			/heads\.name: reward head "nope" does not exist; the checkpoint has one head: "reward"\. Set heads\.reinit to "head"/,
 		);
 		await expect(train({ heads: { pooler: 't5' } }, ckpt, 1)).rejects.toThrow(
 			/heads\.pooler is "t5" but the checkpoint's pooler is "swiglu_bert".*"pooler\+head"/,
 		);
+		expect(tf.memory().numTensors).toBe(before);
 		expect(() => resolveTrainConfig({ heads: { reinit: 'all' } })).toThrow(TrainConfigError);
 		expect(() => resolveTrainConfig({ heads: { nme: 'x' } })).toThrow(/heads\.nme is not a heads option/);
 		expect(() => resolveTrainConfig({ heads: { name: 'a.b' } })).toThrow(/heads\.name/);
