@@ -11,7 +11,7 @@ import type { TrainConfig } from '../lib/dph/train/config.ts';
 import { type TrainLoopOutcome, trainLoop } from '../lib/dph/train/loop.ts';
 import { type CheckpointRef, trainingConfigJson } from '../lib/dph/train/provenance.ts';
 import { jsonlSha256, RESUME_FILES, resumeFiles } from '../lib/dph/train/resume.ts';
-import type { CheckpointFiles, DPHTrainer } from '../lib/dph/train/trainer.ts';
+import type { CheckpointFiles, DPHTrainer, StepMetrics } from '../lib/dph/train/trainer.ts';
 import { assertReplaceable, writeFolderAtomically } from '../node/checkpoint-folder-write.ts';
 import type { CliIO } from './args.ts';
 import { bar, seconds } from './progress.ts';
@@ -56,6 +56,20 @@ async function exportFiles(
 	}
 }
 
+const finite = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
+
+/** The progress line's metrics: DPH accuracy and rewards with pairs, the next-token loss with SFT, skips. */
+function stepDetail(m: StepMetrics, trainer: DPHTrainer): string {
+	const parts: string[] = [];
+	if (Number.isFinite(m.dphAccuracy)) {
+		parts.push(`acc ${m.dphAccuracy.toFixed(2)} r_w ${m.rewardChosen.toFixed(2)} r_l ${m.rewardRejected.toFixed(2)}`);
+	}
+	if (trainer.cfg.objective.sftWeight > 0 && Number.isFinite(m.nextTokenLoss))
+		parts.push(`ntl ${m.nextTokenLoss.toFixed(3)}`);
+	if (trainer.skippedSteps) parts.push(`${trainer.skippedSteps} skipped`);
+	return parts.map((p) => ` ${p}`).join('');
+}
+
 /** Fails before training when `--out` holds other things, so an hour of training is not lost at the end. */
 export async function checkOutFolder(out: string): Promise<void> {
 	await assertReplaceable(out, TRAIN_FOLDER_FILES);
@@ -83,7 +97,7 @@ export async function runTraining(
 					metricsLines.push(JSON.stringify({ kind: 'train', ...m }));
 					const elapsed = (performance.now() - t0) / 1000;
 					const eta = (elapsed / (m.step - firstStep)) * (cfg.steps - m.step);
-					const line = `${bar(m.step, cfg.steps)} ${m.step}/${cfg.steps} loss ${m.loss.toFixed(3)} acc ${m.dphAccuracy.toFixed(2)} r_w ${m.rewardChosen.toFixed(2)} r_l ${m.rewardRejected.toFixed(2)} · ${seconds(elapsed)} elapsed, ${seconds(eta)} left`;
+					const line = `${bar(m.step, cfg.steps)} ${m.step}/${cfg.steps} loss ${m.loss.toFixed(3)}${stepDetail(m, trainer)} · ${seconds(elapsed)} elapsed, ${seconds(eta)} left`;
 					if (io.isTTY) log(`\r${line}\x1b[K`);
 					else if (m.step % Math.max(1, Math.floor(cfg.steps / 10)) === 0 || m.step === cfg.steps) log(`${line}\n`);
 				},
@@ -162,6 +176,12 @@ export async function runTraining(
 			reward_chosen: last?.rewardChosen ?? null,
 			reward_rejected: last?.rewardRejected ?? null,
 			margin: last?.margin ?? null,
+			// Held-out next-token loss on the assistant tokens (the SFT term's quantity), whatever the objective.
+			next_token_loss: finite(last?.nextTokenLoss),
+			perplexity: finite(last?.perplexity),
+			dropped_overlong: trainer.dataReport.droppedOverlong,
+			truncated: trainer.dataReport.truncated,
+			skipped_steps: trainer.skippedSteps,
 			trainable: cfg.trainable,
 			// Tensors no step touched: bit-identical to the starting weights in the checkpoint.
 			frozen_tensors: trainer.frozenNames.length,

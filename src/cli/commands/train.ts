@@ -19,6 +19,7 @@ import { isObject } from '../../lib/dph/validate.ts';
 import { dirFolder } from '../../node/checkpoint-folder.ts';
 import { backendArg, type CliCommand, cliOptions, headlessBackend, int, str, UsageError } from '../args.ts';
 import { readTrainConfigFile } from '../config-file.ts';
+import { checkDataFile, type DataFile, readDataFlag } from '../train-data.ts';
 import { checkOutFolder, type RunSources, runTraining } from '../train-run.ts';
 
 const DTYPES = ['f32', 'f16', 'bf16'] as const;
@@ -66,7 +67,7 @@ export const trainCommand: CliCommand = {
 	name: 'train',
 	summary: 'train a small DPH model (LSWT + pooler + reward head, joint cDPO + DPH) and write a checkpoint folder',
 	usage:
-		'dph train [config.json] [--from DIR] [--ref DIR] [--preset sepdph-demo|condph-demo] [--steps N] [--trainable all|no-backbone|heads] [--head NAME] [--dtype f32|f16|bf16] [--resume DIR] [--backend webgpu|wasm|cpu] [--seed S] [--out DIR] [--json]',
+		'dph train [config.json] [--from DIR] [--ref DIR] [--data FILE.jsonl] [--preset NAME] [--steps N] [--trainable all|no-backbone|heads] [--head NAME] [--dtype f32|f16|bf16] [--resume DIR] [--backend webgpu|wasm|cpu] [--seed S] [--out DIR] [--json]',
 	help: `Trains on a built-in synthetic task, or on your own pairs (data.task "jsonl" and data.jsonlPath, a JSONL
 file relative to the config file's folder), and writes a Hugging Face–layout folder (config.json,
 model.safetensors, tokenizer.json, tokenizer_config.json) plus metrics.jsonl, training_config.json (the config
@@ -80,7 +81,14 @@ Options:
                     and tokenizer are used, model.* is ignored; the cDPO reference is a frozen copy of it.
                     Config field "from" (relative to the config file's folder)
   --ref DIR         the cDPO reference checkpoint instead (config "refFrom"); the same model and tokenizer
-  --preset NAME     sepdph-demo (default) or condph-demo
+  --data FILE       train on this JSONL file (data.task "jsonl"; relative to the working folder): TRL
+                    {"prompt","chosen","rejected"} or {"messages","candidates","label"} pairs, or
+                    {"messages":[…]} chats for SFT alone (objective dpoWeight = dphWeight = 0, sftWeight > 0).
+                    Bad lines are skipped with a warning naming the file and line
+  --preset NAME     the base config: sepdph-demo (default) or condph-demo (the nano demo), or the paper's
+                    paper-alignment (§4.5: lr 3e-6, 200 warm-up, cosine to 3e-7, β 0.6, cDPO ε 0.25, DPH ε 0.1,
+                    pooler dropout 0.1, prior regularization 0.5, 64 pairs/step, 23040 steps) or
+                    paper-frozen-heads (Table 6: heads only, no dropout), meant with --from (docs/TRAINING.md)
   --steps N         optimizer steps; without optim.warmupSteps the warm-up is min(20, N/10)
   --trainable MODE  all (default), no-backbone (transformer blocks frozen, the reference's
                     trainable_backbone: false) or heads (pooler + reward heads only); the
@@ -99,7 +107,20 @@ Options:
   --out DIR         checkpoint folder (default runs/<preset>-seed<S>)
   --json            print only the final JSON object on stdout`,
 	options: cliOptions({
-		string: ['preset', 'steps', 'trainable', 'head', 'backend', 'seed', 'out', 'from', 'ref', 'dtype', 'resume'],
+		string: [
+			'preset',
+			'steps',
+			'trainable',
+			'head',
+			'backend',
+			'seed',
+			'out',
+			'from',
+			'ref',
+			'dtype',
+			'resume',
+			'data',
+		],
 		boolean: ['json'],
 	}),
 	async run(args, io) {
@@ -132,6 +153,8 @@ Options:
 		}
 		const head = str(args, 'head');
 		if (head !== undefined) raw.heads = { ...(isObject(raw.heads) ? raw.heads : {}), name: head };
+		const dataFlag = str(args, 'data');
+		const dataFile: DataFile | null = dataFlag === undefined ? null : readDataFlag(dataFlag, raw);
 		const dtype = str(args, 'dtype');
 		if (dtype !== undefined) {
 			if (!(DTYPES as readonly string[]).includes(dtype))
@@ -157,6 +180,7 @@ Options:
 		} catch (e) {
 			throw new UsageError(`${file ?? 'config'}: ${(e as Error).message}`);
 		}
+		const dataWarnings = dataFile ? checkDataFile(dataFile, cfg) : [];
 		if (point) {
 			try {
 				await checkResumeConfig(point, cfg);
@@ -218,12 +242,19 @@ Options:
 			}
 		}
 		for (const n of trainer.heads.notes) log(`note: ${n}\n`);
+		for (const w of [...dataWarnings, ...trainer.dataReport.warnings]) log(`warning: ${w}\n`);
+		const { droppedOverlong: dropped, truncated } = trainer.dataReport;
+		if (dropped || truncated) {
+			log(
+				`note: ${[dropped && `${dropped} example${dropped === 1 ? '' : 's'} longer than data.maxLen ${cfg.data.maxLen} dropped`, truncated && `${truncated} truncated`].filter(Boolean).join(', ')} (data.overlong "${cfg.data.overlong}")\n`,
+			);
+		}
 		const model = start
 			? `${start.checkpoint.card.name} from ${cfg.from}${cfg.refFrom ? ` (reference ${cfg.refFrom})` : ''}`
 			: `${cfg.model.preset} model`;
 		log(
 			`dph train: ${presetName} on ${report.label} · ${model} (${trainer.parameterCount.toLocaleString('en')} parameters, ${trainer.modelConfig.reward_pooler} pooler, head ${trainer.heads.head}${trainer.cache ? ', backbone cached' : ''}) · ` +
-				`${cfg.objective.dph} ε=${cfg.objective.dphEps}, cDPO β=${cfg.objective.beta} ε=${cfg.objective.dpoEps} · task ${cfg.data.task} · ${cfg.steps} steps${trainer.frozenNames.length ? ` · trainable ${cfg.trainable}, ${trainer.frozenNames.length} tensors frozen` : ''}\n`,
+				`${cfg.objective.dph} ε=${cfg.objective.dphEps}, cDPO β=${cfg.objective.beta} ε=${cfg.objective.dpoEps}${cfg.objective.sftWeight ? ` · SFT α=${cfg.objective.sftWeight}` : ''} · task ${cfg.data.task} · ${cfg.steps} steps${trainer.frozenNames.length ? ` · trainable ${cfg.trainable}, ${trainer.frozenNames.length} tensors frozen` : ''}\n`,
 		);
 		if (point) log(`resuming at step ${point.state.step} of ${point.name}\n`);
 		return runTraining(trainer, cfg, out, io, report.backend, sources);

@@ -108,5 +108,5 @@ export function unencodable(tok: Tokenizer, examples: readonly TrainExample[], f
 /** "3 of 40 examples hold 5 characters the tokenizer cannot encode (they become <unk> or are dropped): 'é', '€'". */
 export function unencodableMessage(u: Unencodable, total: number, tokenizer = 'the tokenizer'): string {
 	const shown = u.chars.map((c) => JSON.stringify(c).replace(/^"|"$/g, "'")).join(', ');
-	return `${u.examples} of ${total} example${total === 1 ? '' : 's'} hold ${u.characters} character${u.characters === 1 ? '' : 's'} ${tokenizer} cannot encode (they become <unk> or are dropped, so the model never sees them): ${shown}${u.chars.length < u.distinct ? `, … (${u.distinct} distinct)` : ''}`;
+	return `${u.examples} of ${total} example${total === 1 ? '' : 's'} ${u.examples === 1 ? 'holds' : 'hold'} ${u.characters} character${u.characters === 1 ? '' : 's'} ${tokenizer} cannot encode (they become <unk> or are dropped, so the model never sees them): ${shown}${u.chars.length < u.distinct ? `, … (${u.distinct} distinct)` : ''}`;
 }

@@ -20,7 +20,7 @@ import {
 	unencodableMessage,
 } from '../data';
 import type { Tokenizer } from '../data/tokenizer';
-import type { TrainConfig } from './config';
+import { type TrainConfig, TrainConfigError } from './config';
 
 export interface DataReport {
 	/** Training / validation examples left out as too long (data.overlong, or too long even truncated). */
@@ -48,7 +48,7 @@ function rawExamples(cfg: TrainConfig): { train: TrainExample[]; validation: Tra
 		const parsed = parseJsonl(d.jsonl ?? '', { seed: cfg.seed, chat: true });
 		const all: TrainExample[] = [...parsed.pairs, ...parsed.chats.map((c) => ({ messages: c.messages }))];
 		if (!all.length) {
-			throw new Error(
+			throw new TrainConfigError(
 				`The JSONL has no usable lines${
 					parsed.errors.length
 						? `: ${parsed.errors
@@ -57,11 +57,13 @@ function rawExamples(cfg: TrainConfig): { train: TrainExample[]; validation: Tra
 								.join('; ')}`
 						: ''
 				}`,
+				'data.jsonl',
 			);
 		}
 		if (parsed.chats.length && !sftOnly(cfg)) {
-			throw new Error(
+			throw new TrainConfigError(
 				`The JSONL has ${parsed.chats.length} messages-only line${parsed.chats.length === 1 ? '' : 's'} (line ${parsed.chats[0].line}${parsed.chats.length > 1 ? ', …' : ''}), which have no rejected answer and can only train the SFT term: set objective.dpoWeight and objective.dphWeight to 0, or give those lines "chosen"/"rejected"`,
+				'data.jsonl',
 			);
 		}
 		const split = trainValidationSplit(all, { fraction: 0.1, seed: cfg.seed });
@@ -81,12 +83,14 @@ export function loadRunData(cfg: TrainConfig, tok: Tokenizer, tokenizerName?: st
 	const train = fitExamples(tok, raw.train, maxLen, overlong);
 	const validation = fitExamples(tok, raw.validation, maxLen, overlong);
 	if (!train.kept.length) {
-		throw new Error(
+		throw new TrainConfigError(
 			`All ${raw.train.length} training examples are longer than data.maxLen ${maxLen} tokens${overlong === 'drop' ? ' (data.overlong "drop"; "truncate" keeps those whose final answer fits)' : ', even with their context truncated'}: raise data.maxLen`,
+			'data.maxLen',
 		);
 	}
 	const warnings: string[] = [];
-	const all = [...raw.train, ...raw.validation];
+	// A set: a validation set that fell back to training examples would count them twice.
+	const all = [...new Set([...raw.train, ...raw.validation])];
 	const u = unencodable(tok, all);
 	if (u) warnings.push(unencodableMessage(u, all.length, tokenizerName));
 	return {
