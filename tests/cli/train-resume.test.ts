@@ -3,7 +3,7 @@
  * exactly, a resumed config may only grow steps, `--dtype f16|bf16` writes a checkpoint that scores like its F32
  * source, and training_config.json records the provenance.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -74,6 +74,33 @@ describe('dph train --resume (issue 15.7)', () => {
 		expect(bytes(A).equals(bytes(C))).toBe(false);
 		expect(json(B, 'trainer_state.json').step).toBe(5);
 		expect(json(B, 'training_config.json').provenance.resumed_from).toEqual({ path: A, step: 3 });
+	}, 120_000);
+
+	it('a run from a checkpoint (cached frozen-backbone heads) resumes exactly; a changed from is refused', async () => {
+		const S = join(root, 'S');
+		cpSync(C, S, { recursive: true });
+		const heads = join(root, 'heads.json');
+		writeFileSync(
+			heads,
+			JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), trainable: 'heads', objective: { dpoWeight: 0 } }),
+		);
+		const [H1, H2, H] = ['H1', 'H2', 'H'].map((n) => join(root, n));
+		const one = await dph(heads, '--from', S, '--steps', '1', '--out', H1);
+		expect(one.code, one.io.err).toBe(0);
+		expect(one.io.err).toMatch(/backbone cached/);
+		const resumed = await dph('--resume', H1, '--steps', '2', '--out', H2);
+		expect(resumed.code, resumed.io.err).toBe(0);
+		const straight = await dph(heads, '--from', S, '--steps', '2', '--out', H);
+		expect(straight.code, straight.io.err).toBe(0);
+		expect(bytes(H2).equals(bytes(H))).toBe(true);
+		expect(bytes(H2).equals(bytes(H1))).toBe(false);
+		// The starting checkpoint's weights are replaced: the reference and frozen tensors would no longer be the run's.
+		writeFileSync(join(S, 'model.safetensors'), bytes(A));
+		const changed = await dph('--resume', H1, '--steps', '2', '--out', join(root, 'X'));
+		expect(changed.code).toBe(2);
+		expect(changed.io.err).toMatch(
+			/--resume: from ".*S" has changed since the run began: its model.safetensors has sha256/,
+		);
 	}, 120_000);
 
 	it('a resumed run may not change what it trains on; each error names the field', async () => {

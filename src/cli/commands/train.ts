@@ -200,6 +200,14 @@ Options:
 		const report = await initBackend(headlessBackend(backend));
 		const tf = await getTf();
 		const log = (s: string) => io.stderr(s);
+		// Hashed before loading, so a resumed run whose `from` changed stops before any tensor exists.
+		const sources: RunSources = {
+			from: await source(cfg.from, point?.sources.from, 'from'),
+			refFrom: await source(cfg.refFrom, point?.sources.refFrom, 'refFrom'),
+			resumed: point
+				? { path: resolve(point.name), step: point.state.step, metrics: priorMetrics(point.name, point.state.step) }
+				: null,
+		};
 		let start: StartPoint | undefined;
 		if (cfg.from !== undefined) {
 			const ignored = overriddenModelFields(raw);
@@ -216,13 +224,6 @@ Options:
 			}
 			for (const n of start.checkpoint.notes) log(`note: ${n}\n`);
 		}
-		const sources: RunSources = {
-			from: await source(cfg.from, point?.sources.from, 'from'),
-			refFrom: await source(cfg.refFrom, point?.sources.refFrom, 'refFrom'),
-			resumed: point
-				? { path: resolve(point.name), step: point.state.step, metrics: priorMetrics(point.name, point.state.step) }
-				: null,
-		};
 		let trainer: DPHTrainer;
 		try {
 			trainer = new DPHTrainer(tf, cfg, start);
