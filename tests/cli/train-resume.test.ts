@@ -103,6 +103,26 @@ describe('dph train --resume (issue 15.7)', () => {
 		);
 	}, 120_000);
 
+	it('a JSONL run resumes when given its file again (--data), and only that file', async () => {
+		const lines = (w: string) =>
+			Array.from({ length: 12 }, (_, i) => JSON.stringify({ prompt: `q${i}`, chosen: w, rejected: 'no' })).join('\n');
+		const [yes, other] = [join(root, 'yes.jsonl'), join(root, 'other.jsonl')];
+		writeFileSync(yes, lines('yes'));
+		writeFileSync(other, lines('sure'));
+		const J = join(root, 'J');
+		const j = await dph(file, '--data', yes, '--steps', '1', '--out', J);
+		expect(j.code, j.io.err).toBe(0);
+		const missing = await dph('--resume', J, '--steps', '2', '--out', join(root, 'X'));
+		expect(missing.code).toBe(2);
+		expect(missing.io.err).toMatch(/trained on a JSONL file \(sha256 [0-9a-f]{64}\).*give it again \(--data FILE/);
+		const wrong = await dph('--resume', J, '--data', other, '--steps', '2', '--out', join(root, 'X'));
+		expect(wrong.code).toBe(2);
+		expect(wrong.io.err).toMatch(/data\.jsonl is not the JSONL the run being resumed/);
+		const right = await dph('--resume', J, '--data', yes, '--steps', '2', '--out', join(root, 'J2'));
+		expect(right.code, right.io.err).toBe(0);
+		expect(right.json.resumed_from.step).toBe(1);
+	}, 60_000);
+
 	it('a resumed run may not change what it trains on; each error names the field', async () => {
 		const cases: [string[], RegExp][] = [
 			[['--seed', '9'], /--resume .*: seed is 9 here but 1 in the run being resumed/],

@@ -168,7 +168,7 @@ Options:
 			typeof (raw.data as { jsonl?: unknown } | undefined)?.jsonl !== 'string'
 		) {
 			throw new UsageError(
-				`--resume ${resumeDir}: the run trained on a JSONL file (sha256 ${point.jsonlSha256}), which the checkpoint does not hold; give it again (a config file with data.jsonlPath)`,
+				`--resume ${resumeDir}: the run trained on a JSONL file (sha256 ${point.jsonlSha256}), which the checkpoint does not hold; give it again (--data FILE, or a config file with data.jsonlPath)`,
 			);
 		}
 		let cfg: TrainConfig;
