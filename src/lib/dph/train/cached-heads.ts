@@ -197,6 +197,29 @@ export class LazyBackboneCache {
 
 	constructor(private fill: () => Promise<BackboneCache>) {}
 
+	/**
+	 * The cache of a run when canCacheBackbone allows it, else null. `run()` gives the trainer's model and data when
+	 * the fill starts (the data is loaded after the cache is set up). Only pairs reach it: the cache needs
+	 * dphWeight > 0 and messages-only data α1 = α2 = 0.
+	 */
+	static forRun(
+		tf: TF,
+		cfg: TrainConfig,
+		trainableNames: readonly string[],
+		run: () => { config: LSWTConfig; params: Params; data: readonly unknown[]; val: readonly unknown[] },
+		batch: (pairs: PreferencePair[]) => PairBatch,
+	): LazyBackboneCache | null {
+		if (!canCacheBackbone(cfg, trainableNames)) return null;
+		return new LazyBackboneCache(() => {
+			const r = run();
+			const sources = [
+				{ pairs: r.data as PreferencePair[], logProbs: false },
+				{ pairs: r.val as PreferencePair[], logProbs: true },
+			];
+			return BackboneCache.build(tf, r.config, r.params, sources, batch);
+		});
+	}
+
 	async micro(c: LSWTConfig, p: Params, obj: ObjectiveConfig, head: string, pairs: PreferencePair[]) {
 		this.filling ??= this.fill().then((cache) => {
 			if (this.disposed) cache.dispose();

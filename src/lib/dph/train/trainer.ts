@@ -24,9 +24,10 @@ import type { Tokenizer } from '../data/tokenizer';
 import { type LSWTConfig, toConfigJson } from '../model/config';
 import { countParameters, disposeParams, type Params } from '../model/lswt';
 import { deriveSeed } from '../random';
-import { BackboneCache, canCacheBackbone, fullMicroBatch, LazyBackboneCache, type MicroBatch } from './cached-heads';
+import { fullMicroBatch, LazyBackboneCache, type MicroBatch } from './cached-heads';
 import { freezeParams, type TrainConfig } from './config';
 import { chatBatch, type DataReport, loadRunData, pairBatch, runBatch } from './dataset';
+import { TrainingDivergedError } from './diverged';
 import type { FreezeSplit } from './freeze';
 import { type HeadSetup, onlyHead, setupHeads } from './heads';
 import { type BatchTensors, referenceLogProbs } from './objective';
@@ -37,6 +38,7 @@ import { type StartPoint, startingWeights } from './start';
 import { type PairMetrics, PairTally } from './tally';
 
 export type { PairMetrics, SftMetrics };
+export { TrainingDivergedError };
 
 type TF = typeof tfjs;
 
@@ -61,29 +63,6 @@ export interface CheckpointFiles {
 	'model.safetensors': Uint8Array;
 	'tokenizer.json': string;
 	'tokenizer_config.json': string;
-}
-
-export class TrainingDivergedError extends Error {
-	override name = 'TrainingDivergedError';
-	/**
-	 * @param rolledBackTo the step whose weights the model holds now (0: the initial, untrained weights), or null when
-	 *   no weights ever gave a finite loss, so there is no good checkpoint at all.
-	 */
-	constructor(
-		readonly step: number,
-		readonly quantity: string,
-		readonly rolledBackTo: number | null,
-	) {
-		super(
-			`Training stopped at step ${step}: ${quantity} is not finite. ${
-				rolledBackTo === null
-					? 'No weights gave a finite loss, so there is no good checkpoint'
-					: rolledBackTo === 0
-						? 'The parameters were rolled back to step 0: the initial, untrained weights'
-						: `The parameters were rolled back to step ${rolledBackTo}, the last good checkpoint`
-			}; try a lower learning rate, less weight decay or stronger gradient clipping.`,
-		);
-	}
 }
 
 export class DPHTrainer {
@@ -146,14 +125,10 @@ export class DPHTrainer {
 		// Frozen variables are left out of the gradient and of every parameter group: no gradient, decay or update.
 		const { trainable, frozen } = split;
 		this.frozenNames = frozen;
-		// Only pairs reach the cache: it needs dphWeight > 0, and messages-only data needs α1 = α2 = 0 (dataset.ts).
-		const sources = () => [
-			{ pairs: this.train as PreferencePair[], logProbs: false },
-			{ pairs: this.validation as PreferencePair[], logProbs: true },
-		];
-		const fill = () =>
-			BackboneCache.build(tf, this.modelConfig, this.params, sources(), (x) => pairBatch(this.tokenizer, x, cfg));
-		this.cache = canCacheBackbone(cfg, Object.keys(trainable)) ? new LazyBackboneCache(fill) : null;
+		const run = () => ({ config: this.modelConfig, params: this.params, data: this.train, val: this.validation });
+		this.cache = LazyBackboneCache.forRun(tf, cfg, Object.keys(trainable), run, (x) =>
+			pairBatch(this.tokenizer, x, cfg),
+		);
 		this.trainVars = Object.values(trainable);
 		this.optimizer = new LaProp(
 			tf,
