@@ -58,6 +58,17 @@ describe('dph bench', () => {
 		// Scoring leaves no tensors behind.
 		for (const [k, run] of Object.entries(j.score.runs as Record<string, { tensorGrowth: number }>))
 			expect(run.tensorGrowth, k).toBe(0);
+		// Generation (--quick: nano on wasm): measured, no leak, the two greedy decoders agree on every token.
+		for (const k of ['generate_tokens_per_s', 'generate_batch_tokens_per_s', 'generate_cache_speedup']) {
+			for (const b of BACKENDS) {
+				const v = j[k][b];
+				if (v === null) expect(j.notes[`${k}.${b}`], `${k}.${b}`).toMatch(/\S/);
+				else expect(Number.isFinite(v) && v > 0, `${k}.${b}`).toBe(true);
+			}
+		}
+		expect(j.generate_tokens_per_s.wasm).not.toBeNull();
+		expect(j.generate.runs.wasm.tensorGrowth).toBe(0);
+		expect(j.generate.runs.wasm.agreeTokens).toBe(64);
 
 		// The bench reports how much faster the structured landscape is; the unit suite never compares wall clocks
 		// (tests/lib/dph/bench/landscape.test.ts checks that both paths compute the same numbers).

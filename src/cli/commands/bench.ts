@@ -17,6 +17,7 @@ import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
 import { type CliCommand, flag, num, str, UsageError } from '../args.ts';
 import { type CheckpointLoadBench, formatCheckpointBench } from '../bench/checkpoint-harness.ts';
 import { benchCachedHeads, formatHeadsBench, type HeadsBench } from '../bench/heads-harness.ts';
+import { generateBench } from '../bench/generate-harness.ts';
 import { isSoftwareGpu, type ScoreBenchResult } from '../bench/score-harness.ts';
 
 /**
@@ -49,7 +50,7 @@ async function trainThroughput(backend: BackendName, modelPreset: 'nano' | 'tiny
 	}
 }
 
-const PARTS = ['landscape', 'selftest', 'train', 'heads', 'load', 'score'] as const;
+const PARTS = ['landscape', 'selftest', 'train', 'heads', 'load', 'score', 'generate'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseParts(v: string | undefined): Set<Part> {
@@ -160,6 +161,8 @@ export const benchCommand: CliCommand = {
     to the temp folder, streamed back in a fresh Node process: MB/s and peak RSS over the float32 weights
   - scoring: ms per candidate (40-token prompt, 4 candidates of 8 tokens in one batch) at tiny and medium size
     on each backend, through loadCheckpointTensors and scoreItems (--quick: tiny only)
+  - generation: tokens/s of the cached decoder (one sample, and 8 in a batch) and its speed-up over recomputing
+    the whole sequence per token, 64 new tokens after a 40-token prompt, tiny preset (--quick: nano, wasm only)
 Options:
   --json         print one JSON object on stdout
   --quick        small models and fewer repetitions (for CI smoke runs)
@@ -186,7 +189,7 @@ Options:
 		const backendLabels: Record<string, string> = {};
 		let webgpuError: string | null = null;
 		let adapter: AdapterDescription | null = null;
-		const webgpuTried = parts.has('selftest') || parts.has('train') || parts.has('score');
+		const webgpuTried = parts.has('selftest') || parts.has('train') || parts.has('score') || parts.has('generate');
 		/** Remember the adapter whenever WebGPU is the active backend: later parts switch away from it. */
 		const seeAdapter = () => {
 			const r = currentBackend();
@@ -317,6 +320,9 @@ Options:
 			};
 		}
 
+		const gen = parts.has('generate') ? await generateBench(quick, log, notes) : null;
+		if (gen) Object.assign(result, gen.result);
+
 		adapter = score?.adapter ?? adapter;
 		const info = describeMachine(adapter);
 		const machine = machineLine(info, { tried: webgpuTried, error: webgpuError });
@@ -361,6 +367,7 @@ Options:
 				);
 			}
 		}
+		if (gen) io.stdout(gen.text);
 		if (parts.has('selftest')) {
 			io.stdout('\nSelf-test training throughput (chosen + rejected tokens per second):\n');
 			for (const b of BACKENDS)

@@ -7,12 +7,41 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { LSWTConfig } from '../model/config';
-import { disposeCache, type KVCache, selectRows, tileCache } from '../model/kv-cache';
-import { extendHidden, logits, type Params } from '../model/lswt';
+import { disposeCache, type KVCache, pretranspose, selectRows, tileCache } from '../model/kv-cache';
+import { extendHidden, type Params } from '../model/lswt';
 import { deriveSeed, mulberry32 } from '../random';
 import { checkSampling, type SamplingOptions, sampleToken } from './sample';
 
 type TF = typeof tfjs;
+
+/**
+ * The LM head for decoding: logits [B, V] = (h · W_headᵀ) · Eᵀ as lswt.ts `logits` computes them, with both
+ * transposes made once per decode. On wasm a transposed operand is otherwise copied on every call (tfops.ts mm),
+ * which for the [vocab, d_vocab] embedding is the largest cost of a step.
+ */
+export class DecodeHead {
+	private readonly projT: tfjs.Tensor2D;
+	private readonly embT: tfjs.Tensor2D;
+
+	constructor(
+		private readonly tf: TF,
+		p: Params,
+	) {
+		this.projT = tf.transpose(p['head_proj.weight']) as tfjs.Tensor2D;
+		this.embT = tf.transpose(p['model.input_embedding.embedding.weight']) as tfjs.Tensor2D;
+	}
+
+	/** h [B, D] → logits [B, V]. */
+	apply(h: tfjs.Tensor): tfjs.Tensor2D {
+		const { tf } = this;
+		return tf.tidy(() => tf.matMul(tf.matMul(h as tfjs.Tensor2D, this.projT), this.embT));
+	}
+
+	dispose(): void {
+		this.projT.dispose();
+		this.embT.dispose();
+	}
+}
 
 /**
  * A cached decoder over one batch of sequences that share a prefix. `prefill` runs the prompt; each `step` feeds
@@ -20,12 +49,17 @@ type TF = typeof tfjs;
  */
 export class CachedDecoder {
 	private cache: KVCache | null = null;
+	private readonly head: DecodeHead;
+	private readonly release: () => void;
 
 	constructor(
 		private readonly tf: TF,
 		private readonly config: LSWTConfig,
 		private readonly params: Params,
-	) {}
+	) {
+		this.head = new DecodeHead(tf, params);
+		this.release = pretranspose(tf, params);
+	}
 
 	/** Tokens held per row. */
 	get length(): number {
@@ -34,7 +68,7 @@ export class CachedDecoder {
 
 	/** Run `prompt` (batch 1), then repeat its cache `rows` times. Returns the logits after the prompt, [vocab]. */
 	async prefill(prompt: readonly number[], rows = 1): Promise<Float32Array> {
-		this.dispose();
+		this.reset();
 		const [last] = await this.run([prompt as number[]]);
 		if (rows > 1 && this.cache) {
 			const one = this.cache;
@@ -72,8 +106,7 @@ export class CachedDecoder {
 		this.cache = out.cache;
 		const lg = tf.tidy(() => {
 			const [B, , D] = out.hidden.shape as [number, number, number];
-			const last = tf.slice(out.hidden, [0, S - 1, 0], [B, 1, D]);
-			return tf.reshape(logits(tf, this.params, last), [B, -1]);
+			return this.head.apply(tf.reshape(tf.slice(out.hidden, [0, S - 1, 0], [B, 1, D]), [B, D]));
 		});
 		out.hidden.dispose();
 		const data = (await lg.data()) as Float32Array;
@@ -82,9 +115,16 @@ export class CachedDecoder {
 		return ids.map((_, r) => data.subarray(r * V, (r + 1) * V));
 	}
 
-	dispose(): void {
+	/** Drop the cache; the decoder can prefill again. */
+	reset(): void {
 		disposeCache(this.cache);
 		this.cache = null;
+	}
+
+	dispose(): void {
+		this.reset();
+		this.head.dispose();
+		this.release();
 	}
 }
 

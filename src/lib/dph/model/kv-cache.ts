@@ -52,3 +52,39 @@ export function tileCache(tf: TF, cache: KVCache, n: number): KVCache {
 export function selectRows(tf: TF, cache: KVCache, rows: readonly number[]): KVCache {
 	return mapCache(tf, cache, (t) => tf.gather(t, tf.tensor1d(rows as number[], 'int32'), 0));
 }
+
+/**
+ * Transposed copies of linear weights, which lswt.ts `linear` multiplies by instead of transposing the weight.
+ * On wasm a transposed operand costs a copy of the weight per call (tfops.ts mm), which for one decoded token is
+ * most of the step: measured 16× slower at one row of 512 × 4096. A decoder registers them for its lifetime; the
+ * weights must not change meanwhile (nothing trains while it decodes).
+ */
+export const transposedWeights = new WeakMap<Tensor, Tensor>();
+
+/** Most bytes of transposed copies a decoder makes: above it (the paper's medium model) memory matters more. */
+export const PRETRANSPOSE_BYTES = 512 * 2 ** 20;
+
+/**
+ * Register transposed copies of every linear weight in `params` (not the embedding, which is gathered) when the
+ * backend is wasm and they fit PRETRANSPOSE_BYTES; returns the function that releases them.
+ */
+export function pretranspose(tf: TF, params: Record<string, Tensor>): () => void {
+	const keys = Object.keys(params).filter(
+		(k) => k.endsWith('.weight') && params[k].rank === 2 && !k.includes('input_embedding'),
+	);
+	const bytes = keys.reduce((a, k) => a + 4 * params[k].size, 0);
+	if (tf.getBackend() !== 'wasm' || bytes > PRETRANSPOSE_BYTES) return () => {};
+	const made: Tensor[] = [];
+	for (const k of keys) {
+		if (transposedWeights.has(params[k])) continue;
+		const t = tf.transpose(params[k]);
+		transposedWeights.set(params[k], t);
+		made.push(params[k]);
+	}
+	return () => {
+		for (const w of made) {
+			transposedWeights.get(w)?.dispose();
+			transposedWeights.delete(w);
+		}
+	};
+}

@@ -12,7 +12,7 @@ import { mulberry32, normal } from '../random';
 import { embed, mm } from '../tfops';
 import type { LSWTConfig } from './config';
 import { headKey, resolveHead } from './heads';
-import type { KVCache, KVSlot } from './kv-cache';
+import { type KVCache, type KVSlot, transposedWeights } from './kv-cache';
 
 type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
@@ -106,7 +106,8 @@ export function initParams(tf: TF, c: LSWTConfig, seed: number, std = 0.02): Par
 function linear(tf: TF, x: Tensor, w: Tensor, b?: Tensor): Tensor {
 	const shape = x.shape;
 	const x2 = tf.reshape(x, [-1, shape[shape.length - 1]]) as T2;
-	const y = mm(tf, x2, w, false, true);
+	const wT = transposedWeights.get(w); // kv-cache.ts: decoding on wasm
+	const y = wT ? tf.matMul(x2, wT) : mm(tf, x2, w, false, true);
 	const out = b ? tf.add(y, b) : y;
 	return tf.reshape(out, [...shape.slice(0, -1), w.shape[0]]);
 }

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CachedDecoder, decode } from '../../../../src/lib/dph/generate/decode';
 import { argmax } from '../../../../src/lib/dph/generate/sample';
 import { type LSWTConfig, preset } from '../../../../src/lib/dph/model/config';
+import { transposedWeights } from '../../../../src/lib/dph/model/kv-cache';
 import { disposeParams, hiddenStates, initParams, logits, type Params } from '../../../../src/lib/dph/model/lswt';
 
 beforeAll(async () => {
@@ -90,6 +92,24 @@ describe('CachedDecoder', () => {
 			expect(tf.memory().numTensors).toBe(before);
 		});
 	}
+
+	it('on wasm, with the pre-transposed weights it keeps while it lives, the logits are the same', async () => {
+		const { c, p } = model(true);
+		await tf.setBackend('wasm');
+		try {
+			const ids = [2, 5, 7, 1, 9, 3, 4, 8];
+			const full = fullLogits(c, p, ids);
+			const dec = new CachedDecoder(tf, c, p);
+			expect(transposedWeights.has(p['model.blocks.0.ffn.fc1.weight'])).toBe(true);
+			let worst = maxDiff(await dec.prefill(ids.slice(0, 4)), full[3]);
+			for (let i = 4; i < ids.length; i++) worst = Math.max(worst, maxDiff((await dec.step([ids[i]]))[0], full[i]));
+			dec.dispose();
+			expect(transposedWeights.has(p['model.blocks.0.ffn.fc1.weight'])).toBe(false);
+			expect(worst).toBeLessThanOrEqual(1e-4);
+		} finally {
+			await tf.setBackend('cpu');
+		}
+	});
 
 	it('the positions matter: a cache built with the prompt shifted by one token disagrees', async () => {
 		// Guards the test above against a model whose logits ignore position (then any position would pass).
