@@ -44,3 +44,48 @@ test('a run that diverges at its first step offers no checkpoint: nothing untrai
 	);
 	await expect(page.getByRole('button', { name: /Save|Download/ })).toHaveCount(0);
 });
+
+test('the Train page trains from the demo checkpoint, its setup lives in the link, and the result is scored on the Score page', async ({
+	page,
+}) => {
+	test.setTimeout(300_000);
+	await page.goto('/train');
+	await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu', { timeout: 60_000 });
+	// A JSONL file's bad lines are reported by number before anything runs.
+	const jsonl = '{"prompt":"a","chosen":"b","rejected":"c"}\n{"prompt":"a"}\nnot json\n';
+	await page
+		.getByTestId('train-jsonl')
+		.setInputFiles({ name: 'pairs.jsonl', mimeType: 'text/plain', buffer: Buffer.from(jsonl) });
+	await expect(page.getByTestId('train-jsonl-report')).toContainText('pairs.jsonl: 1 preference pairs from 1 lines');
+	await expect(page.getByTestId('train-jsonl-error')).toHaveCount(2);
+	await expect(page.getByTestId('train-jsonl-error').first()).toContainText('pairs.jsonl: line 2');
+	await page.getByTestId('train-task').selectOption('echo');
+
+	await page.getByTestId('train-from').selectOption({ label: 'Demo: nano-echo-sepdph' });
+	await page.getByTestId('train-trainable').selectOption('heads');
+	await page.getByTestId('train-steps').fill('2');
+	await expect(page).toHaveURL(/#.*from=demo%3Anano-echo-sepdph/);
+	await expect(page).toHaveURL(/trainable=heads/);
+	const link = page.url();
+	await page.getByTestId('train-start').click();
+	await expect(page.getByTestId('train-result')).toContainText('Finished after 2 steps', { timeout: 180_000 });
+	await expect(page.getByTestId('train-from-result')).toContainText(
+		/Started from nano-echo-sepdph · trained heads, \d+ tensors frozen/,
+	);
+	await page.getByRole('button', { name: 'Save in this browser' }).click();
+	const name = 'dph-echo-sepdph-eps0.1-seed1-from-nano-echo-sepdph';
+	await expect(page.getByRole('status').filter({ hasText: `Saved "${name}" in this browser.` })).toBeVisible();
+
+	// The link reproduces the setup.
+	await page.goto(link);
+	await expect(page.getByTestId('train-steps')).toHaveValue('2');
+	await expect(page.getByTestId('train-trainable')).toHaveValue('heads');
+	await expect(page.getByTestId('train-from')).toHaveValue('demo:nano-echo-sepdph');
+
+	await page.goto('/score');
+	await page.getByRole('button', { name }).click();
+	await expect(page.getByTestId('model-card')).toContainText('116,192', { timeout: 60_000 });
+	await page.getByTestId('score').click();
+	await expect(page.getByTestId('score-results')).toBeVisible({ timeout: 60_000 });
+	await expect(page.getByRole('alert')).toHaveCount(0);
+});

@@ -11,7 +11,7 @@ import type { SweepTable } from '../dph/sweep/aggregate';
 import type { RunResult } from '../dph/sweep/results';
 import type { SweepProgress } from '../dph/sweep/runner';
 import { loadSweep } from '../dph/sweep/spec';
-import { resolveTrainConfig } from '../dph/train/config';
+import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, TRAIN_PRESETS } from '../dph/train/config';
 import type { CheckpointFiles, EvalMetrics, StepMetrics } from '../dph/train/trainer';
 
 export type TrainProgress = ({ kind: 'train' } & StepMetrics) | ({ kind: 'validation' } & EvalMetrics);
@@ -36,6 +36,11 @@ export interface TrainResult {
 	diverged: TrainDivergence | null;
 	backend: string;
 	parameters: number;
+	/** What the run started from (config.from), or null for a random preset model. */
+	from: string | null;
+	trainable: string;
+	/** Parameter tensors the run left untouched (its freezing). */
+	frozenTensors: number;
 	/** The checkpoint; null when the run diverged before any weights gave a finite loss. */
 	files: CheckpointFiles | null;
 }
@@ -85,8 +90,11 @@ export interface JobSpecs {
 		result: SelfTestResult;
 	};
 	train: {
-		/** A (partial) TrainConfig, validated in the worker. */
-		params: { config: Record<string, unknown> };
+		/**
+		 * A (partial) TrainConfig, validated in the worker over the named preset (default: the defaults). With `start`
+		 * the run starts from that checkpoint, loaded in the worker; `config.from` names it.
+		 */
+		params: { config: Record<string, unknown>; preset?: string; start?: CheckpointSource };
 		progress: TrainProgress;
 		result: TrainResult;
 	};
@@ -133,7 +141,9 @@ export function jobTotal<K extends JobKind>(kind: K, params: JobSpecs[K]['params
 			// The steps the worker will run: its resolved config's (defaults fill what is omitted; an invalid config is
 			// reported by the job itself).
 			try {
-				return resolveTrainConfig((params as JobSpecs['train']['params']).config).steps;
+				const p = params as JobSpecs['train']['params'];
+				const base = TRAIN_PRESETS[p.preset ?? '']?.(DEFAULT_TRAIN_CONFIG) ?? DEFAULT_TRAIN_CONFIG;
+				return resolveTrainConfig(p.config, base).steps;
 			} catch {
 				return 0;
 			}

@@ -13,24 +13,40 @@ import { aggregate } from '../dph/sweep/aggregate';
 import { MemoryResultsStore } from '../dph/sweep/results';
 import { runSweep } from '../dph/sweep/runner';
 import { loadSweep } from '../dph/sweep/spec';
-import { resolveTrainConfig } from '../dph/train/config';
+import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, TRAIN_PRESETS } from '../dph/train/config';
 import { trainLoop } from '../dph/train/loop';
+import { loadStart } from '../dph/train/start';
 import { DPHTrainer } from '../dph/train/trainer';
-import type { JobRegistry, TrainResult } from './job-specs';
+import type { CheckpointSource, JobRegistry, TrainResult } from './job-specs';
 
 /** The checkpoint the worker holds between a `checkpoint` job and the `score` jobs that use it. */
 let held: { id: number; ck: LoadedCheckpoint } | null = null;
 let nextCheckpointId = 1;
+
+const folderOf = (src: CheckpointSource) =>
+	src.kind === 'files' ? filesFolder(src.files, src.name) : urlFolder(src.url);
+
+/** A train job's base config: its named preset's, so the fields the page does not send come from the preset. */
+function trainBase(preset: string | undefined) {
+	if (preset === undefined) return DEFAULT_TRAIN_CONFIG;
+	const make = TRAIN_PRESETS[preset];
+	if (!make) throw new Error(`preset ${JSON.stringify(preset)} is not one of ${Object.keys(TRAIN_PRESETS).join(', ')}`);
+	return make(DEFAULT_TRAIN_CONFIG);
+}
 
 /** The worker's jobs. Only compute.worker.ts imports this module, so pages never bundle tfjs through it. */
 export async function loadJobRegistry(): Promise<JobRegistry> {
 	return {
 		selftest: (params, ctx) => runSelfTest({ ...params, signal: ctx.signal, onStep: (s) => ctx.progress(s) }),
 		train: async (params, ctx) => {
-			const cfg = resolveTrainConfig(params.config);
+			const cfg = resolveTrainConfig(params.config, trainBase(params.preset));
 			const report = await initBackend();
 			const tf = await getTf();
-			const trainer = new DPHTrainer(tf, cfg);
+			if (params.start && cfg.from === undefined) throw new Error('a train job given a start needs config.from');
+			// The checkpoint's files came over from the page; its tensors are made here, never on the main thread.
+			const source = params.start;
+			const start = source && (await loadStart(tf, async () => folderOf(source), cfg.from as string));
+			const trainer = new DPHTrainer(tf, cfg, start);
 			try {
 				const { validation, diverged } = await trainLoop(trainer, {
 					signal: ctx.signal,
@@ -52,6 +68,9 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 					},
 					backend: report.label,
 					parameters: trainer.parameterCount,
+					from: trainer.from,
+					trainable: cfg.trainable,
+					frozenTensors: trainer.frozenNames.length,
 					files: !diverged || diverged.rolledBackTo !== null ? await trainer.export() : null,
 				} satisfies TrainResult;
 			} finally {
@@ -80,8 +99,7 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 		checkpoint: async (params, ctx) => {
 			const report = await initBackend();
 			const tf = await getTf();
-			const src = params.source;
-			const folder = src.kind === 'files' ? filesFolder(src.files, src.name) : urlFolder(src.url);
+			const folder = folderOf(params.source);
 			// One model at a time: a medium checkpoint is 2.3 GB in float32.
 			held?.ck.dispose();
 			held = null;

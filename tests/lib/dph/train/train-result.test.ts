@@ -17,6 +17,9 @@ const base: TrainResult = {
 	diverged: null,
 	backend: 'WebAssembly',
 	parameters: 116192,
+	from: null,
+	trainable: 'all',
+	frozenTensors: 0,
 	files,
 };
 
