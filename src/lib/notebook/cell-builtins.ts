@@ -26,6 +26,8 @@ const cellModules: Record<string, () => Promise<unknown>> = {
 	'$lib/dph/landscape': () => import('../dph/landscape/index'),
 	'$lib/dph/dynamics': () => import('../dph/dynamics/index'),
 	'$lib/dph/score': () => import('../dph/score'),
+	'$lib/dph/eval/best-of-n': () => import('../dph/eval/best-of-n'),
+	'$lib/dph/eval/table': () => import('../dph/eval/table'),
 	'$lib/dph/model/config': () => import('../dph/model/config'),
 	'$lib/dph/model/lswt': () => import('../dph/model/lswt'),
 	'$lib/dph/data': () => import('../dph/data/index'),

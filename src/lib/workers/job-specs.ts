@@ -4,7 +4,7 @@
  */
 import type { BackendName } from '../dph/backend';
 import type { LoadProgress, ModelCard, StateDictReport } from '../dph/checkpoint/load';
-import type { MultipleChoiceItem } from '../dph/data/types';
+import type { ChatMessage, MultipleChoiceItem } from '../dph/data/types';
 import type { Accuracy, ItemScore } from '../dph/score';
 import type { SelfTestResult, SelfTestStep } from '../dph/selftest';
 import type { SweepTable } from '../dph/sweep/aggregate';
@@ -13,6 +13,7 @@ import type { SweepProgress } from '../dph/sweep/runner';
 import { loadSweep } from '../dph/sweep/spec';
 import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, TRAIN_PRESETS } from '../dph/train/config';
 import type { CheckpointFiles, EvalMetrics, StepMetrics } from '../dph/train/trainer';
+import type { GeneratedPrompt } from './generate-job';
 
 export type TrainProgress = ({ kind: 'train' } & StepMetrics) | ({ kind: 'validation' } & EvalMetrics);
 
@@ -83,6 +84,54 @@ export interface ScoreResult {
 	msPerCandidate: number;
 }
 
+/** One prompt of a `generate` job: its messages and any typed candidates to rank with the samples. */
+export interface GeneratePrompt {
+	messages: ChatMessage[];
+	candidates?: string[];
+}
+
+export interface GenerateParams {
+	/** The held checkpoint (`id` from the checkpoint job), or a source to load first (replacing the held one). */
+	id?: number;
+	source?: CheckpointSource;
+	prompts: GeneratePrompt[];
+	/** Samples per prompt, 0…64 (0 ranks the typed candidates only). */
+	n: number;
+	maxNewTokens: number;
+	/** 0 is greedy. */
+	temperature: number;
+	topK?: number;
+	topP?: number;
+	/** Prompt i (from 0) samples from deriveSeed(seed, 'line', i + 1), as line i + 1 of `dph generate` does. */
+	seed?: number;
+	/** The reward head to rank by (default the first). */
+	head?: string | null;
+	/** Per-token log-probs of every candidate, for the heatmap. */
+	tokens?: boolean;
+}
+
+export interface GenerateResult {
+	prompts: GeneratedPrompt[];
+	stopped: boolean;
+	/** The head `reward` is of (null: the model has none), and all heads (each candidate's `rewards` has them all). */
+	head: string | null;
+	heads: string[];
+	seconds: number;
+	tokensPerSecond: number;
+}
+
+/**
+ * `step` = prompts done, out of `total`. While prompt `prompt` decodes, `texts` are its samples so far (the closing
+ * <|im_end|> left out) and `tokens` how many were decoded; empty once the prompt is done.
+ */
+export interface GenerateProgress {
+	step: number;
+	total: number;
+	prompt: number;
+	texts: string[];
+	tokens: number;
+}
+
 export interface JobSpecs {
 	selftest: {
 		params: { steps: number; backend?: BackendName; seed?: number; batch?: number };
@@ -120,6 +169,11 @@ export interface JobSpecs {
 		/** `step` = items scored, out of `total`. */
 		progress: { step: number; total: number };
 		result: ScoreResult;
+	};
+	generate: {
+		params: GenerateParams;
+		progress: GenerateProgress;
+		result: GenerateResult;
 	};
 }
 
@@ -160,6 +214,8 @@ export function jobTotal<K extends JobKind>(kind: K, params: JobSpecs[K]['params
 			return 0;
 		case 'score':
 			return (params as JobSpecs['score']['params']).items.length;
+		case 'generate':
+			return (params as JobSpecs['generate']['params']).prompts.length;
 	}
 	return 0;
 }

@@ -17,7 +17,8 @@ import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, TRAIN_PRESETS } from '../dph/
 import { trainLoop } from '../dph/train/loop';
 import { loadStart } from '../dph/train/start';
 import { DPHTrainer } from '../dph/train/trainer';
-import type { CheckpointSource, JobRegistry, TrainResult } from './job-specs';
+import { runGenerate } from './generate-job';
+import type { CheckpointSource, JobContext, JobRegistry, TrainResult } from './job-specs';
 
 /** The checkpoint the worker holds between a `checkpoint` job and the `score` jobs that use it. */
 let held: { id: number; ck: LoadedCheckpoint } | null = null;
@@ -98,18 +99,10 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 		},
 		checkpoint: async (params, ctx) => {
 			const report = await initBackend();
-			const tf = await getTf();
-			const folder = folderOf(params.source);
-			// One model at a time: a medium checkpoint is 2.3 GB in float32.
-			held?.ck.dispose();
-			held = null;
-			const ck = await loadCheckpointTensors(tf, folder, {
-				signal: ctx.signal,
-				onProgress: (p) => ctx.progress({ ...p, step: p.done }),
-			});
-			held = { id: nextCheckpointId++, ck };
+			await hold(params.source, ctx);
+			const ck = (held as { ck: LoadedCheckpoint }).ck;
 			return {
-				id: held.id,
+				id: (held as { id: number }).id,
 				card: ck.card,
 				notes: ck.notes,
 				defaulted: ck.defaulted,
@@ -119,14 +112,10 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 			};
 		},
 		score: async (params, ctx) => {
-			if (!held || held.id !== params.id) {
-				throw new Error(
-					'The worker no longer holds this checkpoint (it was replaced or the page reloaded): open it again',
-				);
-			}
+			const ck = heldCheckpoint(params.id);
 			const tf = await getTf();
 			const t0 = performance.now();
-			const scores = await scoreItems(tf, held.ck, params.items, {
+			const scores = await scoreItems(tf, ck, params.items, {
 				tokens: params.tokens,
 				batchRows: params.batchRows,
 				signal: ctx.signal,
@@ -139,5 +128,32 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 				msPerCandidate: (performance.now() - t0) / Math.max(1, candidates),
 			};
 		},
+		generate: async (params, ctx) => {
+			await initBackend();
+			if (params.source) await hold(params.source, { signal: ctx.signal });
+			const ck = params.source ? (held as { ck: LoadedCheckpoint }).ck : heldCheckpoint(params.id);
+			return runGenerate(await getTf(), ck, params, ctx);
+		},
 	};
+}
+
+/** Load a checkpoint into the worker, replacing the one it held. */
+async function hold(src: CheckpointSource, ctx: { signal: AbortSignal } & Partial<JobContext<'checkpoint'>>) {
+	const tf = await getTf();
+	const folder = folderOf(src);
+	// One model at a time: a medium checkpoint is 2.3 GB in float32.
+	held?.ck.dispose();
+	held = null;
+	const ck = await loadCheckpointTensors(tf, folder, {
+		signal: ctx.signal,
+		onProgress: (p) => ctx.progress?.({ ...p, step: p.done }),
+	});
+	held = { id: nextCheckpointId++, ck };
+}
+
+function heldCheckpoint(id: number | undefined): LoadedCheckpoint {
+	if (!held || held.id !== id) {
+		throw new Error('The worker no longer holds this checkpoint (it was replaced or the page reloaded): open it again');
+	}
+	return held.ck;
 }

@@ -7,7 +7,11 @@
  * What jsdom cannot do is stood in for, and only that: Svelte components (the unit suite compiles no .svelte) mount
  * as a placeholder holding their props, IndexedDB (absent in jsdom) is an in-memory store of the same interface,
  * and a 2D canvas context (jsdom has none) takes every call and draws nothing, so the code around it still runs.
+ * Same-origin fetches are answered from static/ with Range support, as the app's server answers them, so a notebook
+ * can open the shipped checkpoint by its URL.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Cell, Notebook } from '@observablehq/notebook-kit';
 import { cellImportNames, importForCell, makeCellBuiltins } from '../../../src/lib/notebook/cell-builtins';
 import { type CellInfo, isManual } from '../../../src/lib/notebook/cells';
@@ -107,6 +111,35 @@ function installCanvasStub() {
 	};
 }
 
+/** static/ served as the app serves it (Range requests answered 206), for same-origin URLs; others go out as usual. */
+function installStaticFetch(): () => void {
+	const real = globalThis.fetch;
+	globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+		const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+		const url = new URL(href, location.href);
+		if (url.origin !== location.origin) return real(input, init);
+		let bytes: Uint8Array<ArrayBuffer>;
+		try {
+			bytes = new Uint8Array(readFileSync(join('static', decodeURIComponent(url.pathname))));
+		} catch {
+			return new Response('not found', { status: 404 });
+		}
+		const size = bytes.length;
+		const m = /^bytes=(\d+)-(\d*)$/.exec(new Headers(init?.headers).get('range') ?? '');
+		if (!m) return new Response(bytes, { status: 200, headers: { 'content-length': String(size) } });
+		const a = Number(m[1]);
+		const b = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+		if (a >= size) return new Response(null, { status: 416, headers: { 'content-range': `bytes */${size}` } });
+		return new Response(bytes.subarray(a, b + 1), {
+			status: 206,
+			headers: { 'content-range': `bytes ${a}-${b}/${size}`, 'content-length': String(b - a + 1) },
+		});
+	}) as typeof fetch;
+	return () => {
+		globalThis.fetch = real;
+	};
+}
+
 /**
  * Training runs small: the nano model on a few short pairs (the notebooks' own sizes take minutes on the cpu
  * backend). Everything else of the cell's config stands, so what the cell asks for is still validated and run.
@@ -175,6 +208,7 @@ export async function runNotebookHeadless(
 	const timeoutMs = opts.timeoutMs ?? 60_000;
 	(globalThis as { __dphImport?: typeof cellImport }).__dphImport = cellImport;
 	installCanvasStub();
+	const restoreFetch = installStaticFetch();
 	const notebook = parseNotebook(source, opts.where);
 	const registry = await loadJobRegistry();
 	const infos = new Map<number, CellInfo>();
@@ -217,6 +251,7 @@ export async function runNotebookHeadless(
 			label: el.querySelector('.dph-job-label')?.textContent ?? '',
 		})),
 		dispose: () => {
+			restoreFetch();
 			live.dispose();
 			for (const r of roots.values()) r.remove();
 		},

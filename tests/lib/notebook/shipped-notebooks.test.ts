@@ -14,6 +14,8 @@ interface Plan {
 	jobs?: RegExp[];
 	/** Cells (by a name they define) that fail on purpose, with their message; their dependents may fail upstream. */
 	failsOnPurpose?: Record<string, RegExp>;
+	/** Text the cell defining a name must show once the jobs are done: proof the run computed something. */
+	shows?: Record<string, RegExp>;
 }
 
 const PLANS: Record<string, Plan> = {
@@ -24,6 +26,12 @@ const PLANS: Record<string, Plan> = {
 	'pooler-objective-ablation': { hash: '#seeds=1&steps=20', jobs: [/^10 runs of 20 steps/] },
 	// 100 animated SGD steps of 16 pairs instead of 400 of 256: the generator still runs to its end.
 	'margin-convergence': { hash: '#steps=100&pairs=16' },
+	// One prompt per letter, 8 one-token samples each, from the shipped demo checkpoint (served from static/).
+	'inference-time-alignment': {
+		hash: '#n=8&repeats=1',
+		jobs: [/^4 prompts × 8 samples/],
+		shows: { curves: /^4 pools of 8 samples; \d+\.\d% of all samples are correct\.$/ },
+	},
 };
 
 const slugs = readdirSync('notebooks')
@@ -78,6 +86,10 @@ describe('shipped notebooks run headless', () => {
 				}
 			}
 			expect(problems).toEqual([]);
+			for (const [name, re] of Object.entries(plan.shows ?? {})) {
+				const shown = run.cells.find(({ info }) => info.outputs.includes(name));
+				expect(shown?.root.textContent?.trim(), `${name}`).toMatch(re);
+			}
 			expect(run.jobs.map((j) => j.label)).toEqual((plan.jobs ?? []).map((re) => expect.stringMatching(re)));
 			for (const { kind, label, done, error, stopped } of run.jobs)
 				expect({ kind, label, done, error, stopped }).toMatchObject({ done: true, error: null, stopped: false });
