@@ -25,6 +25,8 @@ export interface TrainSetup {
 	model: 'nano' | 'tiny';
 	pooler: PoolerName;
 	trainable: TrainableMode;
+	/** '' trains the checkpoint's first head as it is; a name trains a fresh head of that name (heads.reinit "head"). */
+	head: string;
 	task: SyntheticTask | 'jsonl';
 	/** Name of the JSONL file (task `jsonl`): shown, and asked for again when a link is opened. */
 	jsonl: string;
@@ -46,6 +48,7 @@ export function presetSetup(preset: string, from = 'scratch'): TrainSetup {
 		model: c.model.preset,
 		pooler: c.model.pooler,
 		trainable: c.trainable,
+		head: c.heads?.reinit === 'head' && c.heads.name ? c.heads.name : '',
 		task: (SYNTHETIC_TASKS as readonly string[]).includes(c.data.task) ? (c.data.task as SyntheticTask) : 'echo',
 		jsonl: '',
 		dph: c.objective.dph,
@@ -78,6 +81,7 @@ const FIELDS: Record<keyof TrainSetup, Check> = {
 	model: among(['nano', 'tiny']),
 	pooler: among(POOLERS),
 	trainable: among(TRAINABLE_MODES),
+	head: (v) => typeof v === 'string' && /^[A-Za-z0-9_-]*$/.test(v),
 	task: among([...SYNTHETIC_TASKS, 'jsonl']),
 	jsonl: (v) => typeof v === 'string',
 	dph: among(DPH_OBJECTIVES),
@@ -103,7 +107,7 @@ export function setupFromHash(hash: string): { setup: TrainSetup; problems: stri
 			continue;
 		}
 		// A name that happens to parse as JSON (a file called 123) is still the name.
-		const value = (k === 'jsonl' || k === 'from') && typeof v !== 'string' ? String(v) : v;
+		const value = (k === 'jsonl' || k === 'from' || k === 'head') && typeof v !== 'string' ? String(v) : v;
 		if (FIELDS[k as keyof TrainSetup](value)) out[k] = value;
 		else problems.push(`the link's ${k} = ${JSON.stringify(v)} cannot be used; kept ${JSON.stringify(out[k])}`);
 	}
@@ -139,6 +143,7 @@ export function setupConfig(s: TrainSetup, jsonlText?: string): Record<string, u
 			steps: s.steps,
 			seed: s.seed,
 			trainable: s.trainable,
+			...(s.head ? { heads: { reinit: 'head', name: s.head } } : {}),
 			...(start ? { from: start.name } : { model: { preset: s.model, pooler: s.pooler } }),
 			data:
 				s.task === 'jsonl'

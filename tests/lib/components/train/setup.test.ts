@@ -68,6 +68,10 @@ describe('the Train page setup in the URL', () => {
 		expect(raw.model).toBeUndefined();
 		const c = resolve({ ...DEFAULT_SETUP, from: 'demo:nano-echo-sepdph', trainable: 'no-backbone', steps: 4 });
 		expect([c.from, c.trainable, c.steps, c.optim.warmupSteps]).toEqual(['nano-echo-sepdph', 'no-backbone', 4, 0]);
+		const h = resolve({ ...DEFAULT_SETUP, from: 'demo:nano-echo-sepdph', head: 'task', steps: 4 });
+		expect(h.heads).toEqual({ reinit: 'head', name: 'task' });
+		expect(resolve(DEFAULT_SETUP).heads).toBeUndefined();
+		expect(setupFromHash('#head=a%20b').problems).toEqual(['the link\'s head = "a b" cannot be used; kept ""']);
 		const text = '{"prompt":"a","chosen":"b","rejected":"c"}\n';
 		const j = resolve({ ...DEFAULT_SETUP, task: 'jsonl', jsonl: 'x.jsonl' }, text);
 		expect(j.data).toMatchObject({ task: 'jsonl', jsonl: text });
