@@ -149,7 +149,8 @@ describe('training from a checkpoint (issue 15.1)', () => {
 			join(root, 'X'),
 		]);
 		expect(r.status).toBe(2);
-		expect(r.stderr).toMatch(/dph: from ".*nope": the checkpoint could not be loaded: .*no such checkpoint folder/);
+		expect(r.stderr).toMatch(/dph: from ".*nope": the checkpoint could not be loaded: no such checkpoint folder/);
+		expect(r.stderr.split(join(root, 'nope')).length - 1, 'the folder is named once').toBe(1);
 		const bad = join(root, 'bad');
 		mkdirSync(bad);
 		writeFileSync(join(bad, 'config.json'), '{');

@@ -54,7 +54,10 @@ function priorMetrics(dir: string, step: number): string[] {
 /** sha256 of a starting checkpoint's weights, checked against the one a resumed run began from. */
 async function source(path: string | undefined, recorded: string | null | undefined, field: string) {
 	if (path === undefined) return null;
-	const sha256 = await folderFileSha256(await dirFolder(path)).catch(() => null);
+	// A folder that does not load is reported by loadStart below, with the field it came from.
+	const sha256 = await dirFolder(path)
+		.then(folderFileSha256)
+		.catch(() => null);
 	if (recorded && sha256 !== recorded) {
 		throw new UsageError(
 			`--resume: ${field} ${JSON.stringify(path)} has changed since the run began: its model.safetensors has sha256 ${sha256}, the run started from ${recorded}`,

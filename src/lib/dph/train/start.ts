@@ -38,9 +38,10 @@ export class StartError extends Error {
 		readonly field: 'from' | 'refFrom',
 		cause: unknown,
 	) {
-		super(
-			`${field} ${JSON.stringify(folder)}: the checkpoint could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`,
-		);
+		const why = cause instanceof Error ? cause.message : String(cause);
+		// Loaders often start with the folder's name already ("DIR: no such checkpoint folder"): say it once.
+		const said = why.startsWith(`${folder}:`) ? why.slice(folder.length + 1).trimStart() : why;
+		super(`${field} ${JSON.stringify(folder)}: the checkpoint could not be loaded: ${said}`);
 	}
 }
 
