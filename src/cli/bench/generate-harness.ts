@@ -116,6 +116,16 @@ export async function benchGenerate(
 
 type Num = number | null;
 
+/** Between tiny and the paper's medium: d_model 512, 8 layers, 8 heads, the OPT vocabulary; 60 M parameters. */
+export const SMALL_CONFIG: LSWTConfig = {
+	...checkpointBenchConfig('tiny').config,
+	d_vocab: 512,
+	d_model: 512,
+	d_ffn: 2048,
+	n_heads: 8,
+	n_layers: 8,
+};
+
 /**
  * The `generate` part of `dph bench`: every backend that starts (SwiftShader WebGPU skipped: it emulates the GPU
  * on the CPU), the tiny preset with the OPT vocabulary (--quick: nano, wasm only, one repetition).
@@ -158,12 +168,27 @@ export async function generateBench(
 			why(`unavailable: ${(e as Error).message}`);
 		}
 	}
+	// Where tiny's ~190 small kernels per step dominate, the cache cannot pay much; a wider model shows what it
+	// saves once the layers cost more than dispatching them (wasm only: cpu would take minutes uncached).
+	let small: GenerateBench | null = null;
+	if (!quick) {
+		try {
+			await initBackend({ prefer: 'wasm' });
+			log('generation, small model (60 M parameters), on wasm…\n');
+			small = await benchGenerate(await getTf(), SMALL_CONFIG, { reps: 1 });
+		} catch (e) {
+			notes.generate_small_wasm = `unavailable: ${(e as Error).message}`;
+		}
+	}
 	const fmt = (v: Num, d: number) => (v === null ? '—' : v.toFixed(d)).padStart(10);
 	let text = `\nGeneration, ${model} preset (${(countParameters(config) / 1e6).toFixed(1)} M parameters), 40-token prompt, 64 new tokens, greedy:\n`;
 	text += `  ${''.padEnd(26)}${BACKENDS.map((b) => b.padStart(10)).join('')}\n`;
 	text += `  ${'tokens/s, 1 sample'.padEnd(26)}${BACKENDS.map((b) => fmt(perS[b], 1)).join('')}\n`;
 	text += `  ${'tokens/s, 8 samples'.padEnd(26)}${BACKENDS.map((b) => fmt(batchPerS[b], 1)).join('')}\n`;
 	text += `  ${'cache speed-up'.padEnd(26)}${BACKENDS.map((b) => fmt(speedup[b], 1)).join('')}\n`;
+	if (small) {
+		text += `  small (d_model 512, 8 layers, ${(small.parameters / 1e6).toFixed(0)} M) on wasm: ${small.cachedTokensPerS.toFixed(1)} tokens/s (8 samples: ${small.batchTokensPerS.toFixed(1)}), cache speed-up ${small.speedup.toFixed(1)}×\n`;
+	}
 	return {
 		result: {
 			generate_tokens_per_s: perS,
@@ -172,6 +197,7 @@ export async function generateBench(
 			generate: {
 				definition: `new tokens per second of decode() (greedy, a stop id that never occurs) after a 40-token prompt, 64 new tokens, prefill included; batch: 8 samples of the prompt at temperature 1; speed-up: median time of greedy decoding that recomputes the whole sequence per token (same head and weights) / median cached time, interleaved repetitions; ${model} preset with the OPT vocabulary (50 272), random weights`,
 				runs,
+				small_wasm: small,
 			},
 		},
 		text,

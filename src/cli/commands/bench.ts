@@ -16,8 +16,8 @@ import { resolveTrainConfig } from '../../lib/dph/train/config.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
 import { type CliCommand, flag, num, str, UsageError } from '../args.ts';
 import { type CheckpointLoadBench, formatCheckpointBench } from '../bench/checkpoint-harness.ts';
-import { benchCachedHeads, formatHeadsBench, type HeadsBench } from '../bench/heads-harness.ts';
 import { generateBench } from '../bench/generate-harness.ts';
+import { benchCachedHeads, formatHeadsBench, type HeadsBench } from '../bench/heads-harness.ts';
 import { isSoftwareGpu, type ScoreBenchResult } from '../bench/score-harness.ts';
 
 /**
@@ -162,7 +162,8 @@ export const benchCommand: CliCommand = {
   - scoring: ms per candidate (40-token prompt, 4 candidates of 8 tokens in one batch) at tiny and medium size
     on each backend, through loadCheckpointTensors and scoreItems (--quick: tiny only)
   - generation: tokens/s of the cached decoder (one sample, and 8 in a batch) and its speed-up over recomputing
-    the whole sequence per token, 64 new tokens after a 40-token prompt, tiny preset (--quick: nano, wasm only)
+    the whole sequence per token, 64 new tokens after a 40-token prompt, tiny preset, and a 60 M-parameter
+    model on wasm (--quick: nano, wasm only)
 Options:
   --json         print one JSON object on stdout
   --quick        small models and fewer repetitions (for CI smoke runs)
