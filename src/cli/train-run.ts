@@ -143,6 +143,8 @@ export async function runTraining(
 						trainableEmbeddings: cfg.trainableEmbeddings,
 						frozenTensors: trainer.frozenNames.length,
 					},
+					head: trainer.heads.head,
+					backboneCached: trainer.cache !== null,
 					dtype,
 					metrics: last ? { ...last } : null,
 					diverged: diverged && {
@@ -185,6 +187,9 @@ export async function runTraining(
 			trainable: cfg.trainable,
 			// Tensors no step touched: bit-identical to the starting weights in the checkpoint.
 			frozen_tensors: trainer.frozenNames.length,
+			head: trainer.heads.head,
+			// Whether the frozen backbone ran once (cached-heads.ts) rather than every step.
+			backbone_cached: trainer.cache !== null,
 			tokens_per_s: (tokens * 1000) / (performance.now() - t0),
 			checkpoint: written ? out : null,
 			dtype,

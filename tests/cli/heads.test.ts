@@ -51,6 +51,10 @@ describe('dph train --head / dph score --head', () => {
 		expect(r.stderr).toMatch(/head task, backbone cached/);
 		expect(r.stderr).toMatch(/note: added reward head task/);
 		expect(JSON.parse(readFileSync(join(B, 'config.json'), 'utf8')).reward_heads).toEqual(['reward', 'task']);
+		const closing = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
+		expect([closing.head, closing.backbone_cached]).toEqual(['task', true]);
+		const { provenance } = JSON.parse(readFileSync(join(B, 'training_config.json'), 'utf8'));
+		expect([provenance.head, provenance.backbone_cached]).toEqual(['task', true]);
 		// Two spawns (each loads tfjs for seconds): the default head, then --head task; the library test checks more.
 		const score = (...extra: string[]) => {
 			const s = dph(['score', B, '--input', items, '--backend', 'cpu', ...extra]);

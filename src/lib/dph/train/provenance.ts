@@ -38,6 +38,9 @@ export interface Provenance {
 		trainableEmbeddings: boolean;
 		frozenTensors: number;
 	};
+	/** The reward head trained, and whether the frozen backbone ran once (cached) rather than every step. */
+	head: string;
+	backboneCached: boolean;
 	/** model.safetensors' dtype. */
 	dtype: string;
 	/** The last validation of the weights written (null when none ran), and the step they come from. */
@@ -64,6 +67,8 @@ export function trainingConfigJson(cfg: TrainConfig, p: Provenance, jsonlSha256:
 				trainable_embeddings: p.freezing.trainableEmbeddings,
 				frozen_tensors: p.freezing.frozenTensors,
 			},
+			head: p.head,
+			backbone_cached: p.backboneCached,
 			dtype: p.dtype,
 			final_metrics: p.metrics,
 			diverged: p.diverged,
