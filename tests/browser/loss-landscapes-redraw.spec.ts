@@ -84,8 +84,6 @@ async function measure(page: Page) {
 }
 
 test('Loss landscapes: redraw time of an ε move (printed for docs/BENCHMARKS.md, not asserted)', async ({ page }) => {
-	// A measurement, not a check: it costs half a minute, so the suite leaves it to whoever updates the numbers.
-	test.skip(!process.env.DPH_BENCH_BROWSER, 'a benchmark: run it with DPH_BENCH_BROWSER=1 (docs/BENCHMARKS.md)');
 	// A busy machine makes each frame slow; this measures, so it may take its time.
 	test.setTimeout(300_000);
 	await page.goto('/notebooks/welcome');
