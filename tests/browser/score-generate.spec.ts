@@ -37,6 +37,18 @@ test('the Score page generates N candidates from a link, ranks them with the typ
 	await expect(rows.nth(2).getByTestId('token-heatmap')).toBeVisible();
 	await expect(page.getByTestId('stream-text')).toHaveCount(3);
 
+	// Best-of-N over a batch of prompts, with the same settings (3 samples of 4 tokens).
+	const prompts = ['a', 'c']
+		.map((l) => JSON.stringify({ messages: [{ role: 'user', content: `Say ${l}` }], reference: l }))
+		.join('\n');
+	await page
+		.getByTestId('bestofn-file')
+		.setInputFiles({ name: 'p.jsonl', mimeType: 'text/plain', buffer: Buffer.from(prompts) });
+	await expect(page.getByTestId('bestofn-summary')).toContainText('2 prompt(s) from p.jsonl, n = 3: at N = 3 random', {
+		timeout: 60_000,
+	});
+	await expect(page.getByTestId('bestofn-chart').locator('svg').first()).toBeVisible();
+
 	// Long, near-uniform samples: Stop ends them early and they are ranked as far as they got.
 	await page.getByTestId('gen-n').fill('64');
 	await page.getByTestId('gen-max-new-tokens').fill('900');

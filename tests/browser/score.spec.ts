@@ -34,6 +34,15 @@ test('the Score page opens the shipped checkpoint, ranks candidates by reward an
 	await expect(summary).toContainText('40 item(s) from examples.jsonl', { timeout: 120_000 });
 	await expect(summary).toContainText('DPH accuracy 1.000');
 	await expect(page.getByTestId('batch-results').locator('tbody tr')).toHaveCount(40);
+	// Every predictor with its Wilson interval: the head is right on all 40 (Wilson [91.2%, 100%] for 40/40).
+	const evalTable = page.getByTestId('eval-table');
+	await expect(evalTable.locator('tbody tr').first()).toHaveText(
+		/all\s*reward\s*100\.0%\s*\[91\.2%, 100\.0%\]\s*40\/40/,
+		{
+			timeout: 60_000,
+		},
+	);
+	await expect(evalTable.locator('tbody tr')).toHaveCount(3);
 	const download = page.waitForEvent('download');
 	await page.getByRole('button', { name: 'Export CSV' }).click();
 	expect((await download).suggestedFilename()).toBe('examples-nano-echo-sepdph.csv');
