@@ -2,14 +2,14 @@ import { expect, test } from '@playwright/test';
 import { cellNamed, outputOf, runButtonOf } from './cells';
 
 test('the Train a DPH model notebook runs a short training job on request and charts it', async ({ page }) => {
-	test.setTimeout(300_000);
+	test.setTimeout(480_000);
 	await page.goto('/notebooks/train-a-dph-model');
 	await expect(cellNamed(page, 'run')).toHaveAttribute('data-status', 'waiting');
 	await expect(page.locator('[data-status="error"], [data-status="upstream-error"]')).toHaveCount(0);
 	await cellNamed(page, 'steps').locator('input[type=range]').fill('3');
 	await runButtonOf(page, 'run').click();
 	const status = cellNamed(page, 'run').locator('.dph-job-status');
-	await expect(status).toContainText(/Done after 3 \/ 3/, { timeout: 240_000 });
+	await expect(status).toContainText(/Done after 3 \/ 3/, { timeout: 360_000 });
 	await expect(outputOf(page, 'TrainCharts').locator('[data-testid="train-charts"] svg').first()).toBeVisible();
 	await expect(cellNamed(page, 'validationSummary')).toContainText('Validation after 3 steps: DPH accuracy');
 });

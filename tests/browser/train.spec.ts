@@ -4,15 +4,15 @@ test('the Train page trains a real DPH model a few steps on WebGPU in a worker a
 	page,
 }) => {
 	// SwiftShader runs WebGPU kernels on the CPU: a real transformer step takes seconds here.
-	test.setTimeout(300_000);
+	test.setTimeout(480_000);
 	await page.goto('/train');
 	await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu', { timeout: 60_000 });
 	await page.getByTestId('train-steps').fill('4');
 	await page.getByTestId('train-start').click();
 	await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible();
-	await expect(page.getByTestId('train-status')).toContainText(/Step [1-4] \/ 4/, { timeout: 120_000 });
+	await expect(page.getByTestId('train-status')).toContainText(/Step [1-4] \/ 4/, { timeout: 240_000 });
 	await expect(page.getByTestId('train-result')).toContainText('Finished after 4 steps on WebGPU · SwiftShader', {
-		timeout: 180_000,
+		timeout: 300_000,
 	});
 	await expect(page.getByTestId('train-validation')).toContainText('DPH accuracy');
 	await expect(page.getByTestId('train-charts').locator('svg').first()).toBeVisible();
@@ -25,7 +25,7 @@ test('the Train page trains a real DPH model a few steps on WebGPU in a worker a
 test('a run that diverges at its first step offers no checkpoint: nothing untrained is passed off as trained', async ({
 	page,
 }) => {
-	test.setTimeout(300_000);
+	test.setTimeout(480_000);
 	await page.goto('/train');
 	await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu', { timeout: 60_000 });
 	await page.getByTestId('train-steps').fill('3');
@@ -37,7 +37,7 @@ test('a run that diverges at its first step offers no checkpoint: nothing untrai
 	});
 	await page.getByTestId('train-start').click();
 	await expect(page.getByTestId('train-result')).toContainText('Diverged at step 1 (the loss is not finite)', {
-		timeout: 180_000,
+		timeout: 300_000,
 	});
 	await expect(page.getByTestId('train-weights')).toHaveText(
 		'No weights gave a finite loss, so there is no checkpoint to save.',
@@ -48,7 +48,7 @@ test('a run that diverges at its first step offers no checkpoint: nothing untrai
 test('the Train page trains from the demo checkpoint, its setup lives in the link, and the result is scored on the Score page', async ({
 	page,
 }) => {
-	test.setTimeout(300_000);
+	test.setTimeout(480_000);
 	await page.goto('/train');
 	await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu', { timeout: 60_000 });
 	// A JSONL file's bad lines are reported by number before anything runs.
@@ -68,7 +68,7 @@ test('the Train page trains from the demo checkpoint, its setup lives in the lin
 	await expect(page).toHaveURL(/trainable=heads/);
 	const link = page.url();
 	await page.getByTestId('train-start').click();
-	await expect(page.getByTestId('train-result')).toContainText('Finished after 2 steps', { timeout: 180_000 });
+	await expect(page.getByTestId('train-result')).toContainText('Finished after 2 steps', { timeout: 300_000 });
 	await expect(page.getByTestId('train-from-result')).toContainText(
 		/Started from nano-echo-sepdph · trained heads, \d+ tensors frozen/,
 	);
