@@ -15,47 +15,30 @@ export const chromiumArgs = [
 	'--disable-sync',
 ];
 
-/**
- * Two projects, each with its own server and its own temporary copy of notebooks/, run side by side: the training
- * specs (SwiftShader WebGPU, minutes of CPU) and every other page. A spec that saves a notebook then never changes
- * what a spec in the other project reads, and within a project specs still run one at a time.
- */
-const TRAINING = ['train.spec.ts', 'train-notebook.spec.ts'];
-const BENCHMARKS = process.env.DPH_BENCH_BROWSER ? [] : ['**/*-redraw.spec.ts'];
-const server = (p: number) => ({
-	command: 'node scripts/test-server.mjs',
-	env: { PORT: String(p) },
-	url: `http://127.0.0.1:${p}/api/health`,
-	reuseExistingServer: false,
-	timeout: 30_000,
-});
-
 export default defineConfig({
 	testDir: 'tests/browser',
 	// Benchmarks measure and assert nothing, and cost half a minute: `DPH_BENCH_BROWSER=1` runs them
 	// (docs/BENCHMARKS.md). Left out rather than skipped, because npm test counts a skipped test as a failure.
-	testIgnore: BENCHMARKS,
+	testIgnore: process.env.DPH_BENCH_BROWSER ? [] : ['**/*-redraw.spec.ts'],
 	timeout: 120_000,
 	expect: { timeout: 30_000 },
 	fullyParallel: false,
-	workers: 2,
+	workers: 1,
 	retries: 0,
 	reporter: [['list']],
 	outputDir: 'test-results',
 	use: {
+		baseURL: `http://127.0.0.1:${port}`,
 		browserName: 'chromium',
 		headless: true,
 		viewport: { width: 1280, height: 800 },
 		launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs },
 	},
-	projects: [
-		{ name: 'training', testMatch: TRAINING, workers: 1, use: { baseURL: `http://127.0.0.1:${port}` } },
-		{
-			name: 'pages',
-			testIgnore: [...TRAINING, ...BENCHMARKS],
-			workers: 1,
-			use: { baseURL: `http://127.0.0.1:${port + 1}` },
-		},
-	],
-	webServer: [server(port), server(port + 1)],
+	webServer: {
+		command: 'node scripts/test-server.mjs',
+		env: { PORT: String(port) },
+		url: `http://127.0.0.1:${port}/api/health`,
+		reuseExistingServer: false,
+		timeout: 30_000,
+	},
 });

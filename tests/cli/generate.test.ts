@@ -211,4 +211,33 @@ describe('dph bestofn', () => {
 			/Best-of-N, expected exact-match accuracy over 3 prompt\(s\):\n\s+N\s+random\s+reward\s+logprob\s+logprob_sum\n\s+1 /,
 		);
 	});
+
+	it('--judge: quality is the judge’s reward; judged by itself, the reward predictor is the best possible pick', async () => {
+		const opts = ['--n', '5', '--max-new-tokens', '2', '--temperature', '3', '--seed', '9'];
+		const lines = ['Say a', 'Say b'].map((p) => JSON.stringify({ messages: [{ role: 'user', content: p }] }));
+		const input = write('judge.jsonl', lines);
+		const gen = await run(['generate', f.dir, '--input', input, ...opts]);
+		const { code, out } = await run(['bestofn', f.dir, '--input', input, ...opts, '--judge', f.dir, '--json']);
+		expect(code).toBe(0);
+		// The judge is the policy itself: each sample's quality is its own reward (re-encoded from its text).
+		const rewards = gen.out.map((o: { samples: { reward: number }[] }) => o.samples.map((s) => s.reward));
+		const mean = rewards.flat().reduce((a: number, b: number) => a + b, 0) / rewards.flat().length;
+		expect(out[0].curves.random[0]).toBeCloseTo(mean, 5);
+		// E[max quality among N] is what a perfect predictor gets, and ranking by the quality itself is perfect.
+		for (let i = 0; i < out[0].N.length; i++) {
+			for (const k of ['logprob', 'logprob_sum', 'random']) {
+				expect(out[0].curves.reward[i]).toBeGreaterThanOrEqual(out[0].curves[k][i] - 1e-6);
+			}
+		}
+		expect(out[0].curves.reward.at(-1)).toBeCloseTo(
+			rewards.map((r: number[]) => Math.max(...r)).reduce((a: number, b: number) => a + b, 0) / rewards.length,
+			5,
+		);
+		const bad = await run(
+			['bestofn', f.dir, '--input', input, ...opts, '--judge', f.dir, '--judge-head', 'nope'],
+			false,
+		);
+		expect(bad.code).toBe(2);
+		expect(bad.io.err).toMatch(/--judge .*reward head "nope" does not exist/);
+	});
 });
