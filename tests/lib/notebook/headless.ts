@@ -150,7 +150,11 @@ function small(config: Record<string, unknown>): Record<string, unknown> {
 	return { ...config, ...SMALL, model: { ...(config.model as object), ...SMALL.model }, data };
 }
 function runSmall<K extends JobKind>(kind: K, params: JobSpecs[K]['params']): JobSpecs[K]['params'] {
-	if (kind === 'train') return { config: small((params as JobSpecs['train']['params']).config) } as never;
+	if (kind === 'train') {
+		// Shrunk, but still from the same preset and checkpoint (`start`) as the cell asked for.
+		const p = params as JobSpecs['train']['params'];
+		return { ...p, config: small(p.config) } as never;
+	}
 	if (kind === 'sweep') {
 		// One run of the grid (the first value of each axis), two steps, in memory (jsdom has no IndexedDB). Its
 		// config differs from the cell's, so the cells reading results see none of theirs: they run, on no rows.

@@ -24,6 +24,12 @@ const PLANS: Record<string, Plan> = {
 	// The training job (150 steps of an LSWT model) and the sweep (2 seeds × 10 runs × 100 steps) run small.
 	'train-a-dph-model': { hash: '#steps=2', jobs: [/^Training \(sepdph, ε = 0\.1\)/] },
 	'pooler-objective-ablation': { hash: '#seeds=1&steps=20', jobs: [/^10 runs of 20 steps/] },
+	// Both runs from the shipped demo checkpoint (served from static/), 2 steps each.
+	'align-a-checkpoint': {
+		hash: '#steps=2',
+		jobs: [/^Frozen backbone, heads only: 2 steps on copy/, /^Full fine-tune: 2 steps on copy/],
+		shows: { comparison: /heads only\s*2\s*\d\.\d{3}[\s\S]*full fine-tune\s*2\s*\d\.\d{3}/ },
+	},
 	// 100 animated SGD steps of 16 pairs instead of 400 of 256: the generator still runs to its end.
 	'margin-convergence': { hash: '#steps=100&pairs=16' },
 	// One prompt per letter, 8 one-token samples each, from the shipped demo checkpoint (served from static/).

@@ -284,7 +284,9 @@ export async function loadCheckpointTensors(
 	const info = await inspectCheckpoint(folder, opts.onProgress);
 	const wanted = new Set(parameterShapes(info.config).map(([k]) => k));
 	const params: Params = {};
-	loads++;
+	// This load's own number, taken now: read at each variable after the awaits, two loads running at once
+	// would share it and collide on a variable name.
+	const id = ++loads;
 	const t0 = performance.now();
 	const total = info.tensors.filter((t) => wanted.has(t.name)).reduce((a, t) => a + t.byteLength, 0);
 	let done = 0;
@@ -310,7 +312,7 @@ export async function loadCheckpointTensors(
 			}
 			const tensor = tf.tensor(data, t.shape, 'float32');
 			// tfjs variable names are global: a unique prefix lets several checkpoints (and a trainer) coexist.
-			params[t.name] = tf.variable(tensor, false, `ckpt${loads}/${t.name}`);
+			params[t.name] = tf.variable(tensor, false, `ckpt${id}/${t.name}`);
 			tensor.dispose();
 			done += t.byteLength;
 			opts.onProgress?.({ phase: 'weights', done, total, tensor: t.name });

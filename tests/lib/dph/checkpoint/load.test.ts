@@ -46,6 +46,16 @@ describe('loadCheckpointTensors', () => {
 		expect(tf.memory().numTensors).toBe(before);
 	});
 
+	it('two loads of one folder at once each get their own variables (tfjs variable names are global)', async () => {
+		const f = await fixture();
+		const before = tf.memory().numTensors;
+		const [a, b] = await Promise.all([0, 1].map(async () => loadCheckpointTensors(tf, await dirFolder(f.dir))));
+		for (const t of f.tensors) expect(a.params[t.name]).not.toBe(b.params[t.name]);
+		a.dispose();
+		b.dispose();
+		expect(tf.memory().numTensors).toBe(before);
+	});
+
 	it('upcasts F16 and BF16 weights to float32 (the values the 16-bit file holds)', async () => {
 		for (const dtype of ['F16', 'BF16'] as const) {
 			const f = await fixture({ dtype });
