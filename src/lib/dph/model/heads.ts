@@ -4,7 +4,8 @@
  * `compute_rewards` returns every head's reward and the caller picks one by name (the reference's evaluation takes
  * `reward_heads[0]`). Scoring and training here pick one the same way: by name, defaulting to the first.
  */
-import type { LSWTConfig } from './config';
+/** The one config field head resolution reads; every family's config has it. */
+type HeadsView = { reward_heads: string[] | null };
 
 /** A head name the model does not have; the message lists the ones it has. */
 export class HeadError extends Error {
@@ -20,17 +21,17 @@ export class HeadError extends Error {
 
 export const headKey = (name: string): string => `reward_heads.${name}.weight`;
 
-export function headNames(c: LSWTConfig): string[] {
+export function headNames(c: HeadsView): string[] {
 	return [...(c.reward_heads ?? [])];
 }
 
-export function describeHeads(c: LSWTConfig): string {
+export function describeHeads(c: HeadsView): string {
 	const names = headNames(c);
 	return names.length ? names.map((n) => JSON.stringify(n)).join(', ') : 'none (config.json reward_heads is empty)';
 }
 
 /** The head to read: `name` when given (it must exist), else the first; throws HeadError when there is none. */
-export function resolveHead(c: LSWTConfig, name?: string | null): string {
+export function resolveHead(c: HeadsView, name?: string | null): string {
 	const names = headNames(c);
 	if (name === undefined || name === null) {
 		const first = names[0];
@@ -44,7 +45,7 @@ export function resolveHead(c: LSWTConfig, name?: string | null): string {
 }
 
 /** "reward head "x" does not exist; the checkpoint has 2 heads: "a", "b"". */
-export function unknownHead(c: LSWTConfig, name: string): string {
+export function unknownHead(c: HeadsView, name: string): string {
 	const n = headNames(c).length;
 	return `reward head ${JSON.stringify(name)} does not exist; the checkpoint has ${n === 1 ? 'one head' : `${n} heads`}: ${describeHeads(c)}`;
 }

@@ -11,8 +11,11 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { mulberry32, normal } from '../random';
 import { embed, mm } from '../tfops';
 import type { LSWTConfig } from './config';
-import { headKey, resolveHead } from './heads';
 import { type KVCache, type KVSlot, transposedWeights } from './kv-cache';
+import { rewardShapes } from './reward';
+
+// The pooler and reward heads are family-independent (reward.ts); re-exported so callers keep importing them here.
+export { pooledRewards, poolerLinears, poolerShapes, rewards, selectHidden } from './reward';
 
 type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
@@ -42,41 +45,8 @@ export function parameterShapes(c: LSWTConfig): [string, number[]][] {
 		out.push([`${b}.ffn.fc2.weight`, [d, c.d_ffn]], [`${b}.ffn.fc2.bias`, [d]]);
 	}
 	out.push(['model.output_norm.weight', [d]], ['model.output_norm.bias', [d]], ['head_proj.weight', [c.d_vocab, d]]);
-	out.push(...poolerShapes(c));
-	for (const h of c.reward_heads ?? []) out.push([headKey(h), [1, d]]);
+	out.push(...rewardShapes(c));
 	return out;
-}
-
-/** torch.nn.Sequential indices differ by pooler: these are the Linear layers' keys. */
-export function poolerLinears(
-	c: Pick<LSWTConfig, 'd_model' | 'd_ffn' | 'reward_pooler'>,
-): { key: string; shape: [number, number] }[] {
-	const d = c.d_model;
-	switch (c.reward_pooler) {
-		case 'identity':
-			return [];
-		case 'bert':
-			return [{ key: 'pooler_pipeline.0', shape: [d, d] }];
-		case 't5':
-			return [{ key: 'pooler_pipeline.1', shape: [d, d] }];
-		case 'swiglu_bert':
-			return [
-				{ key: 'pooler_pipeline.0', shape: [2 * c.d_ffn, d] },
-				{ key: 'pooler_pipeline.2', shape: [d, c.d_ffn] },
-			];
-		case 'swiglu_t5':
-			return [
-				{ key: 'pooler_pipeline.1', shape: [2 * c.d_ffn, d] },
-				{ key: 'pooler_pipeline.3', shape: [d, c.d_ffn] },
-			];
-	}
-}
-
-export function poolerShapes(c: Pick<LSWTConfig, 'd_model' | 'd_ffn' | 'reward_pooler'>): [string, number[]][] {
-	return poolerLinears(c).flatMap(({ key, shape }) => [
-		[`${key}.weight`, shape] as [string, number[]],
-		[`${key}.bias`, [shape[0]]] as [string, number[]],
-	]);
 }
 
 export function countParameters(c: LSWTConfig): number {
@@ -329,68 +299,6 @@ export function logits(tf: TF, p: Params, hidden: Tensor): Tensor {
 		const down = linear(tf, hidden, p['head_proj.weight']);
 		return linear(tf, down, p['model.input_embedding.embedding.weight']);
 	});
-}
-
-/**
- * The reward pooler on the selected hidden state x [B, D] (the reference's `pooler_pipeline`): identity, BERT
- * (tanh(linear)), T5 (dropout first) and their SwiGLU variants. `drop(t, k)` applies the k-th dropout site.
- */
-function pool(tf: TF, c: LSWTConfig, p: Params, x: Tensor, drop: (t: Tensor, k: number) => Tensor): Tensor {
-	const lin = (key: string, t: Tensor) => linear(tf, t, p[`${key}.weight`], p[`${key}.bias`]);
-	const [l1, l2] = poolerLinears(c).map((l) => l.key);
-	switch (c.reward_pooler) {
-		case 'identity':
-			return drop(x, 0);
-		case 'bert':
-			return drop(tf.tanh(lin(l1, x)), 1);
-		case 't5':
-			return drop(tf.tanh(lin(l1, drop(x, 0))), 1);
-		case 'swiglu_bert':
-			return drop(tf.tanh(lin(l2, swiglu(tf, lin(l1, x)))), 1);
-		case 'swiglu_t5':
-			return drop(tf.tanh(lin(l2, swiglu(tf, lin(l1, drop(x, 0))))), 1);
-	}
-}
-
-/** The hidden state at each row's `rewardIndex`, [B, D]: a one-hot matMul, which has a gradient on every backend. */
-export function selectHidden(tf: TF, hidden: Tensor, rewardIndex: Tensor): Tensor {
-	return tf.tidy(() => {
-		const [B, S, d] = hidden.shape as [number, number, number];
-		const hot = tf.oneHot(tf.cast(rewardIndex, 'int32') as tfjs.Tensor1D, S);
-		const pick = tf.reshape(tf.cast(hot, 'float32'), [B, 1, S]);
-		return tf.reshape(tf.matMul(pick, hidden), [B, d]);
-	});
-}
-
-/**
- * Rewards [B] from already selected hidden states x [B, D]: the pooler, then one reward head. Split from `rewards`
- * so frozen-backbone training (cached-heads.ts) runs the same ops, dropout masks included, on cached vectors.
- */
-export function pooledRewards(tf: TF, c: LSWTConfig, p: Params, x: Tensor, opts: ForwardOptions = {}): Tensor {
-	return tf.tidy(() => {
-		const head = resolveHead(c, opts.head);
-		const pooled = pool(tf, c, p, x, (t, k) =>
-			opts.training && c.reward_dropout > 0
-				? tf.dropout(t, c.reward_dropout, undefined, (opts.dropoutSeed ?? 0) + k)
-				: t,
-		); // [B, D]
-		return tf.reshape(linear(tf, pooled, p[headKey(head)]), [x.shape[0] as number]);
-	});
-}
-
-/**
- * The DPH reward of each sequence, [B]: the hidden state at `rewardIndex` (the last <|im_end|>) through the
- * pooler and the reward head `opts.head` (default the first).
- */
-export function rewards(
-	tf: TF,
-	c: LSWTConfig,
-	p: Params,
-	hidden: Tensor,
-	rewardIndex: Tensor,
-	opts: ForwardOptions = {},
-): Tensor {
-	return tf.tidy(() => pooledRewards(tf, c, p, selectHidden(tf, hidden, rewardIndex), opts));
 }
 
 export function disposeParams(p: Params): void {
