@@ -19,6 +19,7 @@ import { type CheckpointLoadBench, formatCheckpointBench } from '../bench/checkp
 import { generateBench } from '../bench/generate-harness.ts';
 import { benchCachedHeads, formatHeadsBench, type HeadsBench } from '../bench/heads-harness.ts';
 import { isSoftwareGpu, type ScoreBenchResult } from '../bench/score-harness.ts';
+import { torchBench } from '../bench/torch-harness.ts';
 
 /**
  * Tokens per second of full DPH training steps (forward, reference model, backward, LaProp) for a model preset.
@@ -50,7 +51,7 @@ async function trainThroughput(backend: BackendName, modelPreset: 'nano' | 'tiny
 	}
 }
 
-const PARTS = ['landscape', 'selftest', 'train', 'heads', 'load', 'score', 'generate'] as const;
+const PARTS = ['landscape', 'selftest', 'train', 'torch', 'heads', 'load', 'score', 'generate'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseParts(v: string | undefined): Set<Part> {
@@ -154,6 +155,9 @@ export const benchCommand: CliCommand = {
 	help: `Measures, in one run and side by side (targets and how each is taken: docs/BENCHMARKS.md):
   - landscape: loss + gradient grids at 256² and 1024² (SepDPH, ConDPH), structured vs a naive per-cell loop
   - training throughput (tokens/s) of the LSWT tiny preset on webgpu, wasm and cpu (--quick: nano)
+  - training step side by side with PyTorch (scripts/bench/torch_dph_step.py, the same model and batch shape):
+    ms per step on wasm and in PyTorch on 1 and 2 threads, and the ratio; skipped with a note when no python3
+    with torch is found ($DPH_PYTHON, python3, /usr/bin/python3)
   - self-test training throughput of a small reward model on webgpu, wasm and cpu
   - frozen-backbone heads training: cached backbone vectors vs the backbone run every step, same steps, on
     wasm (tiny preset; --quick: nano): the speed-up per step and in total
@@ -282,6 +286,9 @@ Options:
 					: 'LSWT nano preset (--quick), joint cDPO + SepDPH, LaProp; echo task, batch 4 pairs (webgpu 2)';
 		}
 
+		const torch = parts.has('torch') ? await torchBench(quick, log, notes) : null;
+		if (torch) Object.assign(result, torch.result);
+
 		let heads: HeadsBench | null = null;
 		if (parts.has('heads')) {
 			log('frozen-backbone heads training, cached vs uncached…\n');
@@ -328,9 +335,8 @@ Options:
 		const info = describeMachine(adapter);
 		const machine = machineLine(info, { tried: webgpuTried, error: webgpuError });
 		const pending: Record<string, string> = {};
-		if (parts.has('train'))
-			pending.pytorch_cpu_train_tokens_per_s =
-				'the targets compare the best backend with PyTorch on the CPU; no Python ML stack on this machine';
+		if (parts.has('train') && !torch?.measured)
+			pending.pytorch_cpu_train_tokens_per_s = 'the PyTorch side-by-side (--part torch) did not run: see notes';
 		if (webgpuTried && (!adapter || isSoftwareGpu(adapter)))
 			pending.real_gpu_webgpu = 'no GPU WebGPU adapter here: WebGPU figures are SwiftShader (CPU emulation) or absent';
 		const out = {
@@ -354,6 +360,7 @@ Options:
 			io.stdout(`\nDPH training throughput, ${quick ? 'nano' : 'tiny'} preset (tokens/s, reference model included):\n`);
 			for (const b of BACKENDS) io.stdout(`  ${b.padEnd(7)} ${fmt(trainTput[b]).padStart(8)}\n`);
 		}
+		if (torch) io.stdout(torch.text);
 		if (heads) io.stdout(`\n${formatHeadsBench(heads)}`);
 		else if (parts.has('heads')) io.stdout(`\nHeads training: ${notes.heads_cache_speedup}\n`);
 		if (load) io.stdout(`\n${formatCheckpointBench(load)}\n  (peak RSS ratio reported: ${RSS_RATIO_DEFINITION})\n`);
