@@ -10,7 +10,8 @@
 import { Tokenizer as LibTokenizer } from '@huggingface/tokenizers';
 import type { DecodeOptions, SpecialTokenIds, Tokenizer } from '../data/tokenizer';
 import { DataError } from '../data/types';
-import { type NamedSpecials, type ResolvedSpecials, resolveSpecials } from './special-tokens';
+import { addsBos, ChatTemplate, chatTemplateSource } from './chat-template';
+import { type NamedSpecials, type ResolvedSpecials, resolveSpecials, SpecialNames } from './special-tokens';
 import {
 	type AddedTokenJSON,
 	addToVocab,
@@ -44,6 +45,8 @@ export class BpeTokenizer implements Tokenizer {
 	readonly named: Readonly<NamedSpecials>;
 	readonly declaredBos: number | null;
 	readonly unkId: number | null;
+	/** The checkpoint's chat template (loaded with `chat: 'template'`); absent: the reference ChatML. */
+	readonly chat?: ChatTemplate;
 	/** Things the loader decided or could not reproduce exactly, in words, for the model card. */
 	readonly notes: readonly string[];
 	private readonly lib: LibTokenizer;
@@ -60,6 +63,7 @@ export class BpeTokenizer implements Tokenizer {
 			tokenToId: Map<string, number>;
 			vocabSize: number;
 			notes: string[];
+			chat: ChatTemplate | null;
 		},
 	) {
 		this.lib = init.lib;
@@ -73,6 +77,7 @@ export class BpeTokenizer implements Tokenizer {
 		this.unkId = init.named.unk?.id ?? null;
 		this.specialIds = init.specialIds;
 		this.notes = Object.freeze(init.notes);
+		if (init.chat) this.chat = init.chat;
 	}
 
 	/**
@@ -98,7 +103,8 @@ export class BpeTokenizer implements Tokenizer {
 		let vocabSize = 0;
 		for (const id of idToToken.keys()) vocabSize = Math.max(vocabSize, id + 1);
 		const lib = libraryTokenizer(obj, added, fail);
-		return new BpeTokenizer({ lib, json: obj, idToToken, tokenToId, vocabSize, ...specials, notes });
+		const chat = extras.chat === 'template' ? chatTemplate(where, extras, obj, lib, specials, idToToken, notes) : null;
+		return new BpeTokenizer({ lib, json: obj, idToToken, tokenToId, vocabSize, ...specials, notes, chat });
 	}
 
 	encode(text: string): number[] {
@@ -141,6 +147,57 @@ export class BpeTokenizer implements Tokenizer {
 	toJSON(): unknown {
 		return this.json;
 	}
+}
+
+/**
+ * The checkpoint's chat template over the library tokenizer, or null to keep the reference ChatML (a tokenizer
+ * with the ChatML markers and no template). Its end-of-turn token becomes `special.imEnd` and a special id.
+ */
+function chatTemplate(
+	where: string,
+	extras: TokenizerExtras,
+	obj: Record<string, unknown>,
+	lib: LibTokenizer,
+	specials: ResolvedSpecials,
+	idToToken: ReadonlyMap<number, string>,
+	notes: string[],
+): ChatTemplate | null {
+	const sibling = (name: string) =>
+		where.endsWith('tokenizer.json') ? where.slice(0, -'tokenizer.json'.length) + name : name;
+	const configFile = sibling('tokenizer_config.json');
+	const config =
+		extras.tokenizerConfig == null ? null : parseObject(extras.tokenizerConfig, configFile, 'tokenizer_config.json');
+	const source = chatTemplateSource(config, extras.chatTemplate, configFile, sibling('chat_template.jinja'));
+	const { special, named, specialIds } = specials;
+	if (source === null) {
+		if (special.imStart >= 0 && special.imEnd >= 0) {
+			notes.push('no chat_template: conversations are the reference ChatML, as for LSWT checkpoints');
+			return null;
+		}
+		throw new TokenizerError(
+			`${configFile}: no "chat_template" (and no chat_template.jinja), and ${where} has no ChatML tokens to fall back ` +
+				"on, so conversations cannot be laid out. Use the chat (instruct) model's tokenizer_config.json, or add the " +
+				'template the model was fine-tuned with as "chat_template".',
+			configFile,
+		);
+	}
+	// The special-token strings as transformers hands them to the template: only those the files name.
+	const names = new SpecialNames(where, extras);
+	const tokens: Record<string, string> = {};
+	for (const field of ['bos_token', 'eos_token', 'unk_token', 'pad_token']) {
+		const n = names.get(field);
+		if (n !== null) tokens[field] = n.content;
+	}
+	const bos = named.bos !== null && addsBos(config, obj.post_processor, named.bos.content) ? named.bos.id : null;
+	const encode = (text: string) => lib.encode(text, { add_special_tokens: false }).ids;
+	const template = ChatTemplate.create(
+		{ encode, isSpecial: (id) => specialIds.has(id), token: (id) => idToToken.get(id) },
+		{ ...source, tokens, bos, eos: special.eos },
+	);
+	special.imEnd = template.endOfTurn;
+	specialIds.add(template.endOfTurn);
+	notes.push(`conversations are rendered with ${template.description}${bos !== null ? ', BOS added in front' : ''}`);
+	return template;
 }
 
 /** The @huggingface/tokenizers tokenizer that does the actual BPE. */

@@ -54,9 +54,12 @@ export function resolveSpecials(
 	// ChatML markers must be added tokens: only those are cut out of raw text before BPE, so a marker that is
 	// merely a vocab entry would be split into pieces like "<|", "im", … and the reward index would be lost.
 	const addedIds = new Map(added.map((t) => [t.content, t.id]));
+	// A chat-template tokenizer needs no ChatML markers: its end-of-turn token comes from the template (-1 until then).
+	const optional = extras.chat === 'template';
 	const chatml = (literal: string): number => {
 		const id = addedIds.get(literal);
 		if (id !== undefined) return id;
+		if (optional) return -1;
 		const inVocab = tokenToId.has(literal) ? ' (it is in "model.vocab" but not among "added_tokens")' : '';
 		return fail(
 			`the ChatML token ${JSON.stringify(literal)} is missing from "added_tokens"${inVocab}. DPH checkpoints need ` +
@@ -106,7 +109,8 @@ export function resolveSpecials(
 	}
 	const bos = resolve('bos_token') ?? byLiteral(SPECIAL_TOKENS.s);
 	const declaredBos = bos !== null && bos.id !== eosTok.id ? bos.id : null;
-	if (declaredBos !== null && bos !== null) {
+	// A chat template decides BOS itself (chat-template.ts); the reference's eos-first layout is ChatML's.
+	if (declaredBos !== null && bos !== null && !optional) {
 		notes.push(
 			`bos_token ${JSON.stringify(bos.content)} (${bos.id}, from ${bos.source}) differs from eos_token ` +
 				`${JSON.stringify(eosTok.content)} (${eosTok.id}); sequences start with the eos id, as the reference builds them`,
@@ -122,10 +126,10 @@ export function resolveSpecials(
 	// special) plus the named specials, so `<pad>` is dropped even in a file that forgot to mark it.
 	const specialIds = new Set<number>(added.filter((t) => t.special === true).map((t) => t.id));
 	for (const t of [eosTok, pad, bos, unk]) if (t !== null) specialIds.add(t.id);
-	specialIds.add(imStart);
-	specialIds.add(imEnd);
+	if (imStart >= 0) specialIds.add(imStart);
+	if (imEnd >= 0) specialIds.add(imEnd);
 
-	const named = (id: number): NamedToken => ({ content: idToToken.get(id)!, id, source: where });
+	const named = (id: number): NamedToken | null => (id < 0 ? null : { content: idToToken.get(id)!, id, source: where });
 	return {
 		special: { pad: pad.id, bos: eosTok.id, eos: eosTok.id, imStart, imEnd },
 		named: { bos, eos: eosTok, pad, unk, imStart: named(imStart), imEnd: named(imEnd) },
@@ -135,7 +139,7 @@ export function resolveSpecials(
 }
 
 /** Special-token names from special_tokens_map.json (which transformers lets override) then tokenizer_config.json. */
-class SpecialNames {
+export class SpecialNames {
 	private readonly sources: { file: string; obj: Record<string, unknown> }[] = [];
 
 	constructor(where: string, extras: TokenizerExtras) {

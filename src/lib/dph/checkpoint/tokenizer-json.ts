@@ -21,6 +21,14 @@ export interface TokenizerExtras {
 	tokenizerConfig?: unknown;
 	/** Parsed (or raw text of) special_tokens_map.json. */
 	specialTokensMap?: unknown;
+	/**
+	 * How conversations become ids. 'chatml' (default): the reference ChatML (data/chatml.ts), which needs
+	 * "<|im_start|>" and "<|im_end|>" as added tokens; LSWT checkpoints. 'template': the checkpoint's own
+	 * chat_template (checkpoint/chat-template.ts); Hugging Face models (Llama, Qwen2).
+	 */
+	chat?: 'chatml' | 'template';
+	/** Text of chat_template.jinja, which newer transformers save beside tokenizer_config.json. */
+	chatTemplate?: string;
 }
 
 type Fail = (what: string) => never;

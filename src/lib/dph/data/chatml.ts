@@ -23,6 +23,11 @@ export interface MessageSpan {
 	contentEnd: number;
 	/** After the `<|im_end|>\n` suffix. The suffix starts at `contentEnd` and its first token is `<|im_end|>`. */
 	end: number;
+	/**
+	 * The message's closing special token when it is not at `contentEnd`: a chat template may put markup between
+	 * the content and its end-of-turn token (Llama-2's " </s>"). Absent for ChatML.
+	 */
+	close?: number;
 }
 
 export interface ChatSequence {
@@ -30,7 +35,10 @@ export interface ChatSequence {
 	/** Content tokens of the final (assistant) message: `[answerStart, answerEnd)`. */
 	answerStart: number;
 	answerEnd: number;
-	/** Index of the LAST `<|im_end|>` token: where the reward head reads the hidden state. */
+	/**
+	 * Index of the LAST `<|im_end|>` token (a chat template's end-of-turn token, checkpoint/chat-template.ts): where
+	 * the reward head reads the hidden state.
+	 */
 	rewardIndex: number;
 	spans: MessageSpan[];
 	/** The tokenizer's EOS id, kept so targets can be built without the tokenizer at hand. */
@@ -43,6 +51,7 @@ export interface ChatSequence {
  * reference README calls this undefined behaviour).
  */
 export function encodeChat(tok: Tokenizer, messages: readonly ChatMessage[]): ChatSequence {
+	if (tok.chat) return tok.chat.encode(messages);
 	if (messages.length === 0) throw new DataError('messages: must contain at least one message, got an empty list');
 	const last = messages[messages.length - 1];
 	if (last.role !== 'assistant') {
@@ -91,6 +100,16 @@ export function encodeCandidate(tok: Tokenizer, context: readonly ChatMessage[],
 	return encodeChat(tok, [...context, { role: 'assistant', content: candidate }]);
 }
 
+/**
+ * The ids a model continues to answer `context`: for ChatML the context and `<|im_start|>assistant\n`; with a chat
+ * template, its rendering with add_generation_prompt (which may differ from an assistant message's header).
+ */
+export function encodePrompt(tok: Tokenizer, context: readonly ChatMessage[]): number[] {
+	if (tok.chat) return tok.chat.prompt(context);
+	const s = encodeCandidate(tok, context, '');
+	return s.ids.slice(0, s.answerStart);
+}
+
 export interface EncodedPair {
 	chosen: ChatSequence;
 	rejected: ChatSequence;
@@ -133,8 +152,9 @@ export function trainTargets(seq: ChatSequence, options: TrainTargetOptions = {}
 	for (const s of spans) {
 		if (s.role !== 'assistant') continue;
 		// Mask index i predicts token i+1, so token positions [contentStart, contentEnd] (the last being <|im_end|>)
-		// are masked at i ∈ [contentStart-1, contentEnd-1].
-		for (let p = s.contentStart; p <= s.contentEnd && p < s.end; p++) mask[p - 1] = 1;
+		// are masked at i ∈ [contentStart-1, contentEnd-1]; a template's closing token may sit further on.
+		const last = s.close ?? s.contentEnd;
+		for (let p = s.contentStart; p <= last && p < s.end; p++) mask[p - 1] = 1;
 	}
 	return { targets, mask };
 }

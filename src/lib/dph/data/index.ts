@@ -27,6 +27,7 @@ export {
 	encodeCandidate,
 	encodeChat,
 	encodePair,
+	encodePrompt,
 	evalTargets,
 	type MessageSpan,
 	type Targets,

@@ -5,17 +5,37 @@
  * checkpoint's tokenizer.json).
  */
 
+import type { ChatSequence } from './chatml';
+import type { ChatMessage } from './types';
+
 export interface SpecialTokenIds {
 	pad: number;
 	bos: number;
 	eos: number;
+	/** `<|im_start|>`; -1 for a chat-template tokenizer without it (encoding never reads it). */
 	imStart: number;
+	/** `<|im_end|>`, or a chat template's end-of-turn token (`<|eot_id|>`, `</s>`): the reward index, generation's stop. */
 	imEnd: number;
 }
 
 export interface DecodeOptions {
 	/** Drop special tokens (pad, bos/eos, `<unk>`, ChatML markers) from the output. Default false. */
 	skipSpecial?: boolean;
+}
+
+/**
+ * How a tokenizer turns conversations into ids when it is not the reference ChatML of data/chatml.ts: a checkpoint's
+ * own chat template (checkpoint/chat-template.ts). `encodeChat` and `encodePrompt` defer to it.
+ */
+export interface ChatEncoder {
+	/** A conversation whose final message is the assistant's, with its spans and reward index. */
+	encode(messages: readonly ChatMessage[]): ChatSequence;
+	/** The context followed by the template's generation prompt. */
+	prompt(messages: readonly ChatMessage[]): number[];
+	/** The end-of-turn token id (also the tokenizer's `special.imEnd`). */
+	readonly endOfTurn: number;
+	/** In words, for model cards: which template and end-of-turn token. */
+	readonly description: string;
 }
 
 export interface Tokenizer {
@@ -28,6 +48,8 @@ export interface Tokenizer {
 	readonly unkId?: number | null;
 	/** A Hugging Face tokenizer.json-shaped object. */
 	toJSON(): unknown;
+	/** The checkpoint's chat template; absent: the reference ChatML (data/chatml.ts). */
+	readonly chat?: ChatEncoder;
 }
 
 /** Characters of a text that the tokenizer turns into `<unk>`: how many there are, and the first distinct ones. */

@@ -5,7 +5,7 @@
  * vocabulary — throw a GenerateError that names the thing.
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import { encodeCandidate } from '../data/chatml';
+import { encodePrompt } from '../data/chatml';
 import type { ChatMessage } from '../data/types';
 import { contextLength } from '../model/config';
 import { HeadError, resolveHead } from '../model/heads';
@@ -114,14 +114,13 @@ function limit(m: Models): number {
 	return m.ref ? Math.min(own, contextLength(m.ref.config).tokens) : own;
 }
 
-/** The ChatML context followed by `<|im_start|>assistant\n`, checked against the context length. */
+/** The context followed by `<|im_start|>assistant\n` (a chat template's generation prompt), checked against the context length. */
 export function promptIds(m: Models, messages: readonly ChatMessage[]): number[] {
 	if (messages.length === 0) throw new GenerateError('the prompt is empty: "messages" has no messages');
 	if (messages.every((x) => x.content.trim() === '')) {
 		throw new GenerateError("the prompt is empty: every message's content is blank");
 	}
-	const s = encodeCandidate(m.policy.tokenizer, messages, '');
-	const ids = s.ids.slice(0, s.answerStart);
+	const ids = encodePrompt(m.policy.tokenizer, messages);
 	const max = limit(m);
 	// Room for at least one answer token and the <|im_end|> it is scored with.
 	if (ids.length + 2 > max) {
