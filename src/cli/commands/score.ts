@@ -4,7 +4,7 @@ import { loadCheckpointTensors } from '../../lib/dph/checkpoint/load.ts';
 import { parseJsonl } from '../../lib/dph/data/jsonl.ts';
 import { unknownMessage } from '../../lib/dph/data/tokenizer.ts';
 import type { MultipleChoiceItem } from '../../lib/dph/data/types.ts';
-import { contextLength } from '../../lib/dph/model/config.ts';
+import { contextLength } from '../../lib/dph/model/family.ts';
 import { HeadError, resolveHead } from '../../lib/dph/model/heads.ts';
 import { accuracy, type ItemScore, scoreItems } from '../../lib/dph/score.ts';
 import { dirFolder } from '../../node/checkpoint-folder.ts';

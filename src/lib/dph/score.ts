@@ -15,14 +15,15 @@ import { makeChoiceBatch } from './data/batches';
 import { encodeCandidate } from './data/chatml';
 import { type Tokenizer, type UnknownChars, unknownCharacters } from './data/tokenizer';
 import type { MultipleChoiceItem } from './data/types';
-import { contextLength, type LSWTConfig } from './model/config';
+import { familyOf, type ModelConfig } from './model/family';
 import { resolveHead } from './model/heads';
-import { hiddenStates, logits, type Params, rewards } from './model/lswt';
+import type { Params } from './model/lswt';
+import { rewards } from './model/reward';
 
 type TF = typeof tfjs;
 
 export interface ScoringModel {
-	config: LSWTConfig;
+	config: ModelConfig;
 	params: Params;
 	tokenizer: Tokenizer;
 }
@@ -83,7 +84,7 @@ const PAD_MULTIPLE = 8;
  * tiny preset (within 10 %): one block's intermediates (hiddenStates releases each block's), dominated by 4 float32
  * copies of the [H, L, L] attention and ~56·d_model + 12·d_ffn floats per position.
  */
-export function estimatePassBytes(c: LSWTConfig, rows: number, length: number): number {
+export function estimatePassBytes(c: ModelConfig, rows: number, length: number): number {
 	return 4.4 * rows * (4 * c.n_heads * length * length + (56 * c.d_model + 12 * c.d_ffn) * length);
 }
 
@@ -94,7 +95,7 @@ const padded = (n: number) => Math.ceil(n / PAD_MULTIPLE) * PAD_MULTIPLE;
  * estimate stays under `bytes`; a row that alone is over it still gets a pass of its own.
  */
 export function planPasses(
-	c: LSWTConfig,
+	c: ModelConfig,
 	lengths: readonly number[],
 	rows: number,
 	bytes = DEFAULT_PASS_BYTES,
@@ -166,7 +167,8 @@ async function forward(
 		}
 	}
 	const ids = tf.tensor2d(b.ids, [b.rows, L], 'int32');
-	const hidden = hiddenStates(tf, c, p, ids);
+	const family = familyOf(c);
+	const hidden = family.hiddenStates(tf, c, p, ids);
 	ids.dispose();
 	try {
 		let rv: Float32Array | null = null;
@@ -184,7 +186,7 @@ async function forward(
 			const part = flat.slice(s, s + chunk);
 			const picked = tf.tidy(() => {
 				const h = tf.gather(tf.reshape(hidden, [b.rows * L, c.d_model]), tf.tensor1d(part, 'int32'));
-				const lg = logits(tf, p, h);
+				const lg = family.logits(tf, c, p, h);
 				const logp = tf.sub(lg, tf.logSumExp(lg, -1, true));
 				const at = part.map((f, n) => n * V + b.targets[f]);
 				return tf.gather(tf.reshape(logp, [-1]), tf.tensor1d(at, 'int32'));
@@ -208,7 +210,7 @@ export async function scoreItems(
 	const hasHead = Boolean(c.reward_heads?.length);
 	// Checked before any work: a wrong --head is an error listing the heads, not NaN rewards.
 	const head = hasHead || opts.head !== undefined ? resolveHead(c, opts.head) : null;
-	const limit = opts.maxLen ?? contextLength(c).tokens;
+	const limit = opts.maxLen ?? familyOf(c).contextLength(c).tokens;
 	const budget = opts.passBytes ?? DEFAULT_PASS_BYTES;
 	const out: ItemScore[] = items.map((it) => {
 		const s: ItemScore = {

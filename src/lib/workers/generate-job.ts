@@ -25,7 +25,7 @@ import {
 	sampleSequence,
 	scoreSequences,
 } from '../dph/generate/predictors';
-import { contextLength } from '../dph/model/config';
+import { contextLength } from '../dph/model/family';
 import { deriveSeed } from '../dph/random';
 import type { TokenScore } from '../dph/score';
 import type { JobContext, JobSpecs } from './job-specs';

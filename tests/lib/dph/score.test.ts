@@ -5,6 +5,7 @@ import { type LoadedCheckpoint, loadCheckpointTensors } from '../../../src/lib/d
 import { encodeCandidate } from '../../../src/lib/dph/data/chatml';
 import { unknownMessage } from '../../../src/lib/dph/data/tokenizer';
 import type { MultipleChoiceItem } from '../../../src/lib/dph/data/types';
+import type { LSWTConfig } from '../../../src/lib/dph/model/config';
 import { hiddenStates, logits, rewards } from '../../../src/lib/dph/model/lswt';
 import { accuracy, argmax, estimatePassBytes, planPasses, scoreItems } from '../../../src/lib/dph/score';
 import { dirFolder } from '../../../src/node/checkpoint-folder';
@@ -42,7 +43,7 @@ const items: MultipleChoiceItem[] = [
 async function direct(item: MultipleChoiceItem, cand: string) {
 	const seq = encodeCandidate(ck.tokenizer, item.messages, cand);
 	const ids = tf.tensor2d([seq.ids], [1, seq.ids.length], 'int32');
-	const h = hiddenStates(tf, ck.config, ck.params, ids);
+	const h = hiddenStates(tf, ck.config as LSWTConfig, ck.params, ids);
 	const r = rewards(tf, ck.config, ck.params, h, tf.tensor1d([seq.rewardIndex], 'int32'));
 	const lg = logits(tf, ck.params, h);
 	const L = (await lg.array()) as number[][][];

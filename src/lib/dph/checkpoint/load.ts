@@ -6,11 +6,14 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tokenizer } from '../data/tokenizer';
-import { ConfigError, contextLength, type LSWTConfig, resolveConfig } from '../model/config';
-import { countParameters, type Params, parameterShapes } from '../model/lswt';
+import { ConfigError, resolveConfig } from '../model/config';
+import { familyOf, familyOfJson, type ModelConfig, SUPPORTED_MODEL_TYPES } from '../model/family';
+import { LLAMA_ARCHITECTURES, resolveLlamaConfig } from '../model/llama-config';
+import type { Params } from '../model/lswt';
 import { type CheckpointFolder, readText } from './folder';
 import { loadTokenizer } from './load-tokenizer';
-import { openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
+import type { SafetensorsFile, TensorInfo } from './safetensors';
+import { INDEX_FILE, openWeights, ShardError } from './sharded';
 
 type TF = typeof tfjs;
 
@@ -43,6 +46,11 @@ export interface ModelCard {
 	parameters: number;
 	/** Storage dtypes in model.safetensors, e.g. ["F16"]; weights are float32 once loaded. */
 	dtypes: string[];
+	/** The model family (model/family.ts) and config.json's model_type. */
+	family: 'lswt' | 'llama';
+	modelType: string;
+	/** Weight files read: model.safetensors, or the shards model.safetensors.index.json names. */
+	shards: string[];
 	fileBytes: number;
 	layers: number;
 	heads: number;
@@ -61,7 +69,7 @@ export interface ModelCard {
 }
 
 export interface CheckpointInfo {
-	config: LSWTConfig;
+	config: ModelConfig;
 	/** Fields config.json omitted that took the reference defaults. */
 	defaulted: string[];
 	tokenizer: Tokenizer;
@@ -126,8 +134,8 @@ async function optionalJson(folder: CheckpointFolder, name: string): Promise<unk
 }
 
 /** Compare the file's tensors with the names and shapes the config implies. */
-export function matchStateDict(config: LSWTConfig, tensors: readonly TensorInfo[]): StateDictReport {
-	const expected = new Map(parameterShapes(config));
+export function matchStateDict(config: ModelConfig, tensors: readonly TensorInfo[]): StateDictReport {
+	const expected = new Map(familyOf(config).parameterShapes(config));
 	const have = new Map(tensors.map((t) => [t.name, t]));
 	const missing = [...expected.keys()].filter((k) => !have.has(k));
 	const unexpected = tensors.map((t) => t.name).filter((k) => !expected.has(k));
@@ -156,21 +164,31 @@ export async function inspectCheckpoint(
 	if (typeof rawConfig !== 'object' || rawConfig === null || Array.isArray(rawConfig)) {
 		throw new CheckpointError('config.json must hold a JSON object', 'config.json');
 	}
-	let config: LSWTConfig;
+	const raw = rawConfig as Record<string, unknown>;
+	const familyName = familyOfJson(raw);
+	if (!familyName) {
+		throw new CheckpointError(
+			`config.json: model_type ${JSON.stringify(raw.model_type)}${raw.architectures ? ` (architectures ${JSON.stringify(raw.architectures)})` : ''} is not a model family the workbench implements; supported: model_type ${SUPPORTED_MODEL_TYPES.join(', ')} (${Object.values(LLAMA_ARCHITECTURES).join(', ')}, LSWTForDPH) — docs/MODELS.md`,
+			'config.json',
+		);
+	}
+	let config: ModelConfig;
 	let defaulted: string[];
 	try {
-		({ config, defaulted } = resolveConfig(rawConfig as Record<string, unknown>, 'config.json'));
+		({ config, defaulted } =
+			familyName === 'llama' ? resolveLlamaConfig(raw, 'config.json') : resolveConfig(raw, 'config.json'));
 	} catch (e) {
 		if (e instanceof ConfigError) throw new CheckpointError(e.message, 'config.json');
 		throw e;
 	}
-	if (config.qk_norm) {
+	const family = familyOf(config);
+	if (config.qk_norm === true) {
 		throw new CheckpointError(
 			'config.json: qk_norm is true; the workbench does not implement QK-norm yet',
 			'config.json',
 		);
 	}
-	if (config.n_registers > 0) {
+	if (typeof config.n_registers === 'number' && config.n_registers > 0) {
 		throw new CheckpointError(
 			`config.json: n_registers is ${config.n_registers}; the workbench does not implement attention registers yet`,
 			'config.json',
@@ -192,7 +210,10 @@ export async function inspectCheckpoint(
 		);
 	}
 	const notes: string[] = [];
-	if (defaulted.length) notes.push(`config.json omits ${defaulted.join(', ')}: the reference defaults were used`);
+	if (defaulted.length) {
+		const whose = family.name === 'llama' ? "transformers'" : 'the reference';
+		notes.push(`config.json omits ${defaulted.join(', ')}: ${whose} defaults were used`);
+	}
 	for (const [field, id] of [
 		['pad_token_id', tokenizer.special.pad],
 		['eos_token_id', tokenizer.special.eos],
@@ -200,29 +221,39 @@ export async function inspectCheckpoint(
 		if (config[field] !== id)
 			notes.push(`config.json ${field} is ${config[field]} but the tokenizer's is ${id}; the tokenizer's is used`);
 	}
-	const file = await openSafetensors(await required(folder, 'model.safetensors', 'it holds the weights'));
+	let weights: Awaited<ReturnType<typeof openWeights>>;
+	try {
+		weights = await openWeights(folder);
+	} catch (e) {
+		if (e instanceof ShardError) throw new CheckpointError(e.message, e.file);
+		throw e;
+	}
+	if (!weights) await required(folder, 'model.safetensors', `it holds the weights; a sharded model has ${INDEX_FILE}`);
+	const { file, name: weightsFile, shards } = weights as NonNullable<typeof weights>;
 	const report = matchStateDict(config, file.tensors);
 	if (report.mismatched.length) {
 		throw new CheckpointError(
-			`model.safetensors does not match config.json: ${report.mismatched
+			`${weightsFile} does not match config.json: ${report.mismatched
 				.slice(0, 6)
 				.map((m) => `${m.name} is [${m.got}] but the config implies [${m.expected}]`)
 				.join(
 					'; ',
 				)}${report.mismatched.length > 6 ? ` … (${report.mismatched.length} in all)` : ''}. Is config.json from the same model?`,
-			'model.safetensors',
+			weightsFile,
 		);
 	}
 	if (report.missing.length) {
 		throw new CheckpointError(
-			`model.safetensors lacks ${report.missing.length} tensor(s) the config needs: ${list(report.missing)}` +
+			`${weightsFile} lacks ${report.missing.length} tensor(s) the config needs: ${list(report.missing)}` +
 				(report.unexpected.length ? `; it has others instead: ${list(report.unexpected, 4)}` : '') +
-				'. Save the model with its reference key names (model.blocks.N…, pooler_pipeline.N…, reward_heads.NAME…)',
-			'model.safetensors',
+				(family.name === 'llama'
+					? ". Save the model with transformers' key names (model.layers.N.self_attn…, model.norm…, lm_head…)"
+					: '. Save the model with its reference key names (model.blocks.N…, pooler_pipeline.N…, reward_heads.NAME…)'),
+			weightsFile,
 		);
 	}
 	if (report.unexpected.length)
-		notes.push(`model.safetensors has tensors the model does not use (skipped): ${list(report.unexpected)}`);
+		notes.push(`${weightsFile} has tensors the model does not use (skipped): ${list(report.unexpected)}`);
 	const head = config.reward_heads?.[0] ?? null;
 	if (!head)
 		notes.push(
@@ -230,20 +261,23 @@ export async function inspectCheckpoint(
 		);
 	const card: ModelCard = {
 		name: folder.name,
-		parameters: countParameters(config),
+		parameters: family.countParameters(config),
 		dtypes: [...new Set(file.tensors.filter((t) => !report.unexpected.includes(t.name)).map((t) => t.dtype))],
+		family: family.name,
+		modelType: typeof config.model_type === 'string' ? config.model_type : 'lsw_transformer',
+		shards,
 		fileBytes: file.source.size,
 		layers: config.n_layers,
 		heads: config.n_heads,
 		dModel: config.d_model,
 		dFfn: config.d_ffn,
-		dVocab: config.d_vocab,
+		dVocab: typeof config.d_vocab === 'number' ? config.d_vocab : config.d_model,
 		vocabSize: config.vocab_size,
 		pooler: config.reward_pooler,
 		rewardHead: head,
 		rewardHeads: [...(config.reward_heads ?? [])],
 		tokenizerVocab: tokenizer.vocabSize,
-		context: contextLength(config),
+		context: family.contextLength(config),
 	};
 	return { config, defaulted, tokenizer, tensors: file.tensors, report, notes, card, file };
 }
@@ -282,7 +316,11 @@ export async function loadCheckpointTensors(
 	opts: LoadOptions = {},
 ): Promise<LoadedCheckpoint> {
 	const info = await inspectCheckpoint(folder, opts.onProgress);
-	const wanted = new Set(parameterShapes(info.config).map(([k]) => k));
+	const wanted = new Set(
+		familyOf(info.config)
+			.parameterShapes(info.config)
+			.map(([k]) => k),
+	);
 	const params: Params = {};
 	// This load's own number, taken now: read at each variable after the awaits, two loads running at once
 	// would share it and collide on a variable name.

@@ -7,7 +7,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { encodePrompt } from '../data/chatml';
 import type { ChatMessage } from '../data/types';
-import { contextLength } from '../model/config';
+import { contextLength } from '../model/family';
 import { HeadError, resolveHead } from '../model/heads';
 import { argmax, type ScoringModel } from '../score';
 import { type DecodeOptions, decode, type Finish } from './decode';

@@ -6,40 +6,44 @@
  * finished samples leave the batch, so the last long sample does not drag the others' rows along.
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import type { LSWTConfig } from '../model/config';
+import { familyOf, type ModelConfig } from '../model/family';
 import { disposeCache, type KVCache, pretranspose, selectRows, tileCache } from '../model/kv-cache';
-import { extendHidden, type Params } from '../model/lswt';
+import type { Params } from '../model/lswt';
 import { deriveSeed, mulberry32 } from '../random';
 import { checkSampling, type SamplingOptions, sampleToken } from './sample';
 
 type TF = typeof tfjs;
 
 /**
- * The LM head for decoding: logits [B, V] = (h · W_headᵀ) · Eᵀ as lswt.ts `logits` computes them, with both
- * transposes made once per decode. On wasm a transposed operand is otherwise copied on every call (tfops.ts mm),
- * which for the [vocab, d_vocab] embedding is the largest cost of a step.
+ * The LM head for decoding: logits [B, V] as the family's `logits` computes them (LSWT: (h · W_headᵀ) · Eᵀ;
+ * Llama: h · W_lmᵀ), with the transposes made once per decode. On wasm a transposed operand is otherwise copied on
+ * every call (tfops.ts mm), which for the [vocab, d] embedding is the largest cost of a step.
  */
 export class DecodeHead {
-	private readonly projT: tfjs.Tensor2D;
-	private readonly embT: tfjs.Tensor2D;
+	private readonly chainT: tfjs.Tensor2D[];
 
 	constructor(
 		private readonly tf: TF,
 		p: Params,
+		config?: ModelConfig,
 	) {
-		this.projT = tf.transpose(p['head_proj.weight']) as tfjs.Tensor2D;
-		this.embT = tf.transpose(p['model.input_embedding.embedding.weight']) as tfjs.Tensor2D;
+		// Without a config the parameter names tell the family: only LSWT has head_proj.
+		const chain = config
+			? familyOf(config).headChain(config, p)
+			: p['head_proj.weight']
+				? [p['head_proj.weight'], p['model.input_embedding.embedding.weight']]
+				: [p['lm_head.weight'] ?? p['model.embed_tokens.weight']];
+		this.chainT = chain.map((w) => tf.transpose(w) as tfjs.Tensor2D);
 	}
 
 	/** h [B, D] → logits [B, V]. */
 	apply(h: tfjs.Tensor): tfjs.Tensor2D {
 		const { tf } = this;
-		return tf.tidy(() => tf.matMul(tf.matMul(h as tfjs.Tensor2D, this.projT), this.embT));
+		return tf.tidy(() => this.chainT.reduce((x, wT) => tf.matMul(x, wT), h as tfjs.Tensor2D));
 	}
 
 	dispose(): void {
-		this.projT.dispose();
-		this.embT.dispose();
+		for (const t of this.chainT) t.dispose();
 	}
 }
 
@@ -54,10 +58,10 @@ export class CachedDecoder {
 
 	constructor(
 		private readonly tf: TF,
-		private readonly config: LSWTConfig,
+		private readonly config: ModelConfig,
 		private readonly params: Params,
 	) {
-		this.head = new DecodeHead(tf, params);
+		this.head = new DecodeHead(tf, params, config);
 		this.release = pretranspose(tf, params);
 	}
 
@@ -98,7 +102,7 @@ export class CachedDecoder {
 		const x = tf.tensor2d(ids, [ids.length, S], 'int32');
 		let out: { hidden: tfjs.Tensor; cache: KVCache };
 		try {
-			out = extendHidden(tf, this.config, this.params, x, this.cache);
+			out = familyOf(this.config).extendHidden(tf, this.config, this.params, x, this.cache);
 		} finally {
 			x.dispose();
 		}
@@ -152,7 +156,7 @@ export interface DecodeOptions extends SamplingOptions {
 /** Decode `n` samples of `prompt` (ids, ending with the assistant header) as one batch sharing its cache. */
 export async function decode(
 	tf: TF,
-	config: LSWTConfig,
+	config: ModelConfig,
 	params: Params,
 	prompt: readonly number[],
 	opts: DecodeOptions,

@@ -14,8 +14,9 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { encodeCandidate } from '../data/chatml';
 import type { ChatMessage } from '../data/types';
+import { familyOf } from '../model/family';
 import { headNames } from '../model/heads';
-import { hiddenStates, logits, pooledRewards, selectHidden } from '../model/lswt';
+import { pooledRewards, selectHidden } from '../model/reward';
 import { DEFAULT_PASS_BYTES, planPasses, type ScoringModel } from '../score';
 
 type TF = typeof tfjs;
@@ -88,7 +89,7 @@ export async function scoreSequences(
 			}
 		});
 		const x = tf.tensor2d(ids, [rows.length, L], 'int32');
-		const hidden = hiddenStates(tf, c, p, x);
+		const hidden = familyOf(c).hiddenStates(tf, c, p, x);
 		x.dispose();
 		try {
 			const byHead: Record<string, Float32Array> = {};
@@ -144,7 +145,7 @@ async function pickedLogprobs(
 		const part = at.slice(s, s + chunk);
 		const picked = tf.tidy(() => {
 			const h = tf.gather(tf.reshape(hidden, [-1, D]), tf.tensor1d(part, 'int32'));
-			const lg = logits(tf, model.params, h);
+			const lg = familyOf(model.config).logits(tf, model.config, model.params, h);
 			const logp = tf.sub(lg, tf.logSumExp(lg, -1, true));
 			const flat = part.map((_, n) => n * V + target[s + n]);
 			return tf.gather(tf.reshape(logp, [-1]), tf.tensor1d(flat, 'int32'));

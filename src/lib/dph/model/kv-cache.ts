@@ -70,7 +70,8 @@ export const PRETRANSPOSE_BYTES = 512 * 2 ** 20;
  */
 export function pretranspose(tf: TF, params: Record<string, Tensor>): () => void {
 	const keys = Object.keys(params).filter(
-		(k) => k.endsWith('.weight') && params[k].rank === 2 && !k.includes('input_embedding'),
+		(k) =>
+			k.endsWith('.weight') && params[k].rank === 2 && !k.includes('input_embedding') && !k.includes('embed_tokens'),
 	);
 	const bytes = keys.reduce((a, k) => a + 4 * params[k].size, 0);
 	if (tf.getBackend() !== 'wasm' || bytes > PRETRANSPOSE_BYTES) return () => {};

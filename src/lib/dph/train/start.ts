@@ -12,6 +12,7 @@ import { type LoadedCheckpoint, loadCheckpointTensors } from '../checkpoint/load
 import { CharTokenizer } from '../data';
 import type { Tokenizer } from '../data/tokenizer';
 import { type LSWTConfig, preset } from '../model/config';
+import { requireLswt } from '../model/family';
 import { initParams, type Params } from '../model/lswt';
 import { deriveSeed } from '../random';
 import { isObject, type Obj } from '../validate';
@@ -162,6 +163,8 @@ export function startingWeights(tf: TF, cfg: TrainConfig, start?: StartPoint): S
 		};
 	}
 	const ck = start.checkpoint;
+	// Checked before any copy is made: nothing to release when it throws.
+	const lswtConfig = requireLswt(ck.config, 'Training from a checkpoint');
 	const n = ++copies;
 	const params = variables(tf, ck.params, `start${n}/`, true);
 	// The loaded (non-trainable) variables are the frozen copy of the starting weights: no second copy is made.
@@ -176,7 +179,7 @@ export function startingWeights(tf: TF, cfg: TrainConfig, start?: StartPoint): S
 	return {
 		tokenizer: tok,
 		// A training setting (the paper's 0.1), not the architecture: it wins over the checkpoint's reward_dropout.
-		modelConfig: cfg.poolerDropout === undefined ? ck.config : { ...ck.config, reward_dropout: cfg.poolerDropout },
+		modelConfig: cfg.poolerDropout === undefined ? lswtConfig : { ...lswtConfig, reward_dropout: cfg.poolerDropout },
 		params,
 		ref,
 		tokenizerConfig:

@@ -54,7 +54,7 @@ const context = [{ role: 'user' as const, content: 'Say ab' }];
 /** log-softmax in float64 from the full forward's logits: log p(ids[i] | ids[<i]) for i in [from, to]. */
 function logprobs64(m: ScoringModel, ids: number[], from: number, to: number): number[] {
 	const lg = tf.tidy(() =>
-		logits(tf, m.params, hiddenStates(tf, m.config, m.params, tf.tensor2d([ids], undefined, 'int32'))),
+		logits(tf, m.params, hiddenStates(tf, m.config as LSWTConfig, m.params, tf.tensor2d([ids], undefined, 'int32'))),
 	);
 	const d = Array.from(lg.dataSync());
 	lg.dispose();
