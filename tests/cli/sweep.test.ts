@@ -49,7 +49,10 @@ describe('dph sweep', () => {
 		for (let k = 0; k < 3; k++) {
 			const s = capture();
 			expect(
-				await main(['sweep', file, '--out', join(dir, 'sharded'), '--shard', `${k}/3`, '--backend', 'cpu'], s),
+				await main(
+					['sweep', file, '--out', join(dir, 'sharded'), '--shard', `${k}/3`, '--backend', 'cpu', '--jobs', '1'],
+					s,
+				),
 				s.err,
 			).toBe(0);
 			shardFiles.push(join(dir, 'sharded', `results-${k}-of-3.jsonl`));
@@ -191,7 +194,8 @@ describe('dph sweep: one process per results file', () => {
 			JSON.stringify({ ...spec, name: 'lock-test', grid: { seed: Array.from({ length: 60 }, (_, i) => i + 1) } }),
 		);
 		const out = join(dir, 'out');
-		const args = (shard: string) => ['sweep', file, '--out', out, '--backend', 'cpu', '--shard', shard];
+		// One run at a time: this is about the lock, and two processes of two workers each would crowd 2 cores.
+		const args = (shard: string) => ['sweep', file, '--out', out, '--backend', 'cpu', '--jobs', '1', '--shard', shard];
 		const lock0 = join(out, 'results-0-of-2.jsonl.lock');
 		const lock1 = join(out, 'results-1-of-2.jsonl.lock');
 		const a = dphProcess(args('0/2'));

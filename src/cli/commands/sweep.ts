@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type BackendName, getTf, initBackend } from '../../lib/dph/backend.ts';
 import { aggregate, formatTable, mergeResults, type TableFormat } from '../../lib/dph/sweep/aggregate.ts';
@@ -16,6 +17,7 @@ import {
 	cliOptions,
 	flag,
 	headlessBackend,
+	int,
 	num,
 	type ParsedArgs,
 	str,
@@ -24,6 +26,7 @@ import {
 import { inlineJsonlPath, readJsonObject } from '../config-file.ts';
 import { acquireLock, LockBusyError, shownPath } from '../lock.ts';
 import { bar, seconds } from '../progress.ts';
+import { defaultJobs, estimateRunBytes, runSweepPool } from '../sweep-pool.ts';
 
 function readSpec(file: string): ExpandedSweep {
 	const raw = readJsonObject(file, 'sweep spec');
@@ -39,6 +42,17 @@ function readSpec(file: string): ExpandedSweep {
 	} catch (e) {
 		if (e instanceof SweepSpecError) throw new UsageError(`${file}: ${e.message}`);
 		throw e;
+	}
+}
+
+/** Size of base.from's weights, for the memory bound of the default --jobs (0 for a random preset). */
+function checkpointBytes(sweep: ExpandedSweep, specDir: string): number {
+	const from = sweep.runs[0]?.config.from;
+	if (from === undefined) return 0;
+	try {
+		return statSync(join(resolve(specDir, from), 'model.safetensors')).size;
+	} catch {
+		return 0;
 	}
 }
 
@@ -74,6 +88,7 @@ async function runCommand(file: string, args: ParsedArgs, io: CliIO): Promise<nu
 	const format = outputFormat(args);
 	const digits = digitsOf(args);
 	const backend = backendArg(args);
+	const jobs = int(args, 'jobs', 1, 256);
 	let shard: Shard | null = null;
 	const shardText = str(args, 'shard');
 	if (shardText !== undefined) {
@@ -103,7 +118,10 @@ async function runCommand(file: string, args: ParsedArgs, io: CliIO): Promise<nu
 	}
 	if (lock.tookOver) log(`note: ${lock.tookOver}\n`);
 	try {
-		return await runLocked({ sweep, queue, shard, path, format, digits, backend, specDir: dirname(resolve(file)) }, io);
+		return await runLocked(
+			{ sweep, queue, shard, path, format, digits, backend, jobs, specDir: dirname(resolve(file)) },
+			io,
+		);
 	} finally {
 		lock.release();
 	}
@@ -117,6 +135,8 @@ interface SweepJob {
 	format: TableFormat;
 	digits: number;
 	backend: BackendName | undefined;
+	/** --jobs; undefined: defaultJobs. */
+	jobs: number | undefined;
 	/** base.from / base.refFrom are relative to the spec file's folder, as data.jsonlPath is. */
 	specDir: string;
 }
@@ -127,19 +147,22 @@ async function runLocked(job: SweepJob, io: CliIO): Promise<number> {
 	const store = new JsonlResultsStore(path, (w) => log(`warning: ${w}\n`));
 	const report = await initBackend(headlessBackend(backend));
 	const tf = await getTf();
+	const fromBytes = checkpointBytes(sweep, specDir);
+	const auto = defaultJobs(report.backend, estimateRunBytes(sweep.runs[0], fromBytes));
+	const jobs = Math.min(job.jobs ?? auto.jobs, queue.length || 1);
 	const where = shard
 		? `shard ${shard.index}/${shard.count}: ${queue.length} of ${sweep.runs.length} runs`
 		: `${queue.length} runs`;
 	log(
 		`dph sweep: ${sweep.spec.name} · ${where} (${sweep.axes.map((a) => `${a} ×${sweep.spec.grid[a]?.length}`).join(', ')}) · ` +
-			`${sweep.runs[0]?.config.steps} steps each · ${report.label} · results in ${path}\n`,
+			`${sweep.runs[0]?.config.steps} steps each · ${report.label} · ${jobs} at once${job.jobs === undefined ? ` (${auto.why})` : ''} · results in ${path}\n`,
 	);
 
 	// Ctrl-C (or a scheduler's SIGTERM) abandons the run in progress and keeps the finished ones: rerunning the
 	// command resumes. Stopping this way, not by dying, lets the lock be released on the way out.
 	const ctl = new AbortController();
 	const onSigint = (signal: NodeJS.Signals) => {
-		log(`\nstopping (${signal}): the run in progress is abandoned, finished runs are kept\n`);
+		log(`\nstopping (${signal}): the run(s) in progress are abandoned, finished runs are kept\n`);
 		ctl.abort();
 	};
 	process.once('SIGINT', onSigint);
@@ -149,26 +172,46 @@ async function runLocked(job: SweepJob, io: CliIO): Promise<number> {
 	const from = sweep.runs[0]?.config.from;
 	if (from !== undefined) log(`starting from ${resolve(specDir, from)} (base.from)\n`);
 	try {
-		outcome = await runSweep(sweep, {
-			tf,
-			backend: report.backend,
-			store,
-			runs: queue,
-			signal: ctl.signal,
-			openCheckpoint: (name) => dirFolder(resolve(specDir, name)),
-			onProgress: (p) => {
-				if (!io.isTTY) return;
-				const eta = p.etaSeconds === null ? '…' : seconds(p.etaSeconds);
-				log(
-					`\r${bar(p.runsDone + p.step / p.steps, p.runsTotal)} run ${p.runsDone + 1}/${p.runsTotal} ${p.run.id} · step ${p.step}/${p.steps} loss ${p.loss.toFixed(3)} · ${eta} left\x1b[K`,
-				);
-				barShown = true;
-			},
-			onResult: (r, c) => {
-				log(`${io.isTTY ? '\r\x1b[K' : ''}${runLine(r, c.runsDone, c.runsTotal)}\n`);
-				barShown = false;
-			},
-		});
+		const onResult = (r: RunResult, c: { runsDone: number; runsTotal: number }) => {
+			log(`${io.isTTY ? '\r\x1b[K' : ''}${runLine(r, c.runsDone, c.runsTotal)}\n`);
+			barShown = false;
+		};
+		outcome =
+			jobs > 1
+				? await runSweepPool(sweep, {
+						jobs,
+						backend: report.backend,
+						specDir,
+						store,
+						runs: queue,
+						signal: ctl.signal,
+						log,
+						onProgress: (p) => {
+							if (!io.isTTY) return;
+							const eta = p.etaSeconds === null ? '…' : seconds(p.etaSeconds);
+							const each = p.active.map((a) => `step ${a.step}/${a.steps}`).join(' · ');
+							log(`\r${bar(p.runsDone, p.runsTotal)} ${p.runsDone}/${p.runsTotal} done · ${each} · ${eta} left\x1b[K`);
+							barShown = true;
+						},
+						onResult,
+					})
+				: await runSweep(sweep, {
+						tf,
+						backend: report.backend,
+						store,
+						runs: queue,
+						signal: ctl.signal,
+						openCheckpoint: (name) => dirFolder(resolve(specDir, name)),
+						onProgress: (p) => {
+							if (!io.isTTY) return;
+							const eta = p.etaSeconds === null ? '…' : seconds(p.etaSeconds);
+							log(
+								`\r${bar(p.runsDone + p.step / p.steps, p.runsTotal)} run ${p.runsDone + 1}/${p.runsTotal} ${p.run.id} · step ${p.step}/${p.steps} loss ${p.loss.toFixed(3)} · ${eta} left\x1b[K`,
+							);
+							barShown = true;
+						},
+						onResult,
+					});
 	} catch (e) {
 		// A base.from folder that fails to load is the spec's fault: exit 2 naming it, like dph train --from.
 		if (e instanceof StartError) throw new UsageError(e.message);
@@ -196,7 +239,7 @@ async function runLocked(job: SweepJob, io: CliIO): Promise<number> {
 }
 
 async function mergeCommand(files: string[], args: ParsedArgs, io: CliIO): Promise<number> {
-	refuse(args, '"sweep merge"', ['out', 'shard', 'backend']);
+	refuse(args, '"sweep merge"', ['out', 'shard', 'backend', 'jobs']);
 	if (!files.length) throw new UsageError('sweep merge needs one or more results files (results-K-of-N.jsonl …)');
 	const format = outputFormat(args);
 	const digits = digitsOf(args);
@@ -261,10 +304,11 @@ export const sweepCommand: CliCommand = {
 	name: 'sweep',
 	summary: 'run an ablation sweep (grid of training configs × seeds), sharded if need be, and merge result files',
 	usage:
-		'dph sweep <sweep.json> [--out DIR] [--shard K/N] [--backend webgpu|wasm|cpu] [--json|--csv]\n       dph sweep merge <results.jsonl…> [--spec sweep.json] [--json|--csv]',
-	help: `Runs every run of the spec (a base training config and grid axes, see docs/SWEEPS.md) one after the other,
-appending each finished run to DIR/results.jsonl (DIR/results-K-of-N.jsonl with --shard). Running the same
-command again resumes: finished runs are skipped. Ctrl-C (or SIGTERM) abandons only the run in progress.
+		'dph sweep <sweep.json> [--out DIR] [--shard K/N] [--jobs N] [--backend webgpu|wasm|cpu] [--json|--csv]\n       dph sweep merge <results.jsonl…> [--spec sweep.json] [--json|--csv]',
+	help: `Runs every run of the spec (a base training config and grid axes, see docs/SWEEPS.md), N at once in worker
+threads (--jobs), appending each finished run to DIR/results.jsonl (DIR/results-K-of-N.jsonl with --shard) in run
+order: the file and table are the serial sweep's, timings aside. Running the same command again resumes: finished
+runs are skipped. Ctrl-C (or SIGTERM) abandons only the runs in progress.
 Progress goes to stderr (a bar on a terminal, one line per finished run otherwise); the table of mean ± sd over
 seeds goes to stdout. Exit 1 if a run failed (the table is still printed).
 One process per results file: DIR/results.jsonl.lock names the process writing it. Shards of one sweep run side
@@ -274,6 +318,8 @@ over with a note).
 Options:
   --out DIR        where results go (default runs/sweep-<name>)
   --shard K/N      run only runs i with i mod N = K, K = 0…N−1 (a Slurm array or Kubernetes indexed Job index)
+  --jobs N         runs at once, each in its own worker thread (default: one per core, as many as free memory
+                   holds, 1 on a GPU); 1 runs them in this thread
   --backend NAME   webgpu, wasm or cpu (default: a GPU if WebGPU has one, else wasm)
   --json           print one JSON object {runs, table} instead of the text table
   --csv            print the table as CSV
@@ -283,7 +329,7 @@ dph sweep merge <results…> combines result files (e.g. of every shard) into th
 several files are reported and the first is kept. With --spec sweep.json it also reports runs that no file has
 and runs the spec does not have. Exit 1 when runs are missing, unexpected, conflicting or failed.
   --spec FILE      the sweep spec the files came from`,
-	options: cliOptions({ string: ['out', 'shard', 'backend', 'digits', 'spec'], boolean: ['json', 'csv'] }),
+	options: cliOptions({ string: ['out', 'shard', 'backend', 'digits', 'spec', 'jobs'], boolean: ['json', 'csv'] }),
 	async run(args, io) {
 		const [first, ...rest] = args.positionals;
 		if (first === 'merge') return mergeCommand(rest, args, io);

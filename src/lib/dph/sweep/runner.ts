@@ -94,9 +94,11 @@ async function makeTrainer(tf: TF, run: SweepRun, open: RunSweepOptions['openChe
 	return new DPHTrainer(tf, run.config, await loadStart(tf, open, from, refFrom));
 }
 
-export async function runSweep(sweep: ExpandedSweep, opts: RunSweepOptions): Promise<SweepOutcome> {
-	const { tf, store, signal } = opts;
-	const queue = opts.runs ?? sweep.runs;
+/**
+ * What a store already holds of a queue: its finished results by id. A stored run trained with another config
+ * (the spec changed since) is refused rather than mixed in. Shared by the serial runner and the CLI's worker pool.
+ */
+export async function storedResults(store: ResultsStore, queue: readonly SweepRun[]): Promise<Map<string, RunResult>> {
 	const stored = new Map<string, RunResult>();
 	const inQueue = new Map(queue.map((r) => [r.id, r]));
 	for (const r of await store.load()) {
@@ -110,6 +112,13 @@ export async function runSweep(sweep: ExpandedSweep, opts: RunSweepOptions): Pro
 		}
 		stored.set(r.id, r);
 	}
+	return stored;
+}
+
+export async function runSweep(sweep: ExpandedSweep, opts: RunSweepOptions): Promise<SweepOutcome> {
+	const { tf, store, signal } = opts;
+	const queue = opts.runs ?? sweep.runs;
+	const stored = await storedResults(store, queue);
 	const runsTotal = queue.length;
 	let runsDone = queue.filter((r) => stored.has(r.id)).length;
 	const skipped = runsDone;
