@@ -5,6 +5,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { BACKENDS, type BackendName, type InitOptions } from '../lib/dph/backend.ts';
+import { cliMeasured } from './backend-cache.ts';
 
 export class UsageError extends Error {
 	override name = 'UsageError';
@@ -120,11 +121,11 @@ export function backendArg(args: ParsedArgs): BackendName | undefined {
 }
 
 /**
- * How headless work (train, sweep, score) picks its backend: the one named, else the best one, passing over a
- * software WebGPU adapter (SwiftShader), which is far slower than wasm.
+ * How headless work (train, sweep, score, generate) picks its backend: the one named, else the one measured
+ * fastest on this machine (backend-cache.ts; measured on first use), passing over a software WebGPU adapter.
  */
 export function headlessBackend(backend: BackendName | undefined): InitOptions {
-	return backend ? { prefer: backend } : { skipSoftwareGpu: true };
+	return backend ? { prefer: backend } : { skipSoftwareGpu: true, measured: cliMeasured() };
 }
 
 export function formatHelp(cmd: CliCommand): string {

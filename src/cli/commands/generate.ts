@@ -15,7 +15,17 @@ import {
 } from '../../lib/dph/generate/candidates.ts';
 import { deriveSeed } from '../../lib/dph/random.ts';
 import { dirFolder } from '../../node/checkpoint-folder.ts';
-import { backendArg, type CliCommand, type CliIO, int, num, type ParsedArgs, str, UsageError } from '../args.ts';
+import {
+	backendArg,
+	type CliCommand,
+	type CliIO,
+	headlessBackend,
+	int,
+	num,
+	type ParsedArgs,
+	str,
+	UsageError,
+} from '../args.ts';
 import { seconds } from '../progress.ts';
 
 export function readInput(path: string): string {
@@ -80,7 +90,7 @@ export async function loadModels(
 	const beta = num(args, 'beta', DEFAULT_BETA) as number;
 	if (!(beta > 0)) throw new UsageError(`--beta must be a positive number, got ${beta}`);
 	const backend = backendArg(args);
-	const { label } = await initBackend(backend ? { prefer: backend } : { skipSoftwareGpu: true });
+	const { label } = await initBackend(headlessBackend(backend));
 	const tf = await getTf();
 	const loaded: LoadedCheckpoint[] = [];
 	const dispose = () => {

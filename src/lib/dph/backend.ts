@@ -6,6 +6,8 @@
  * instead of a silent slowdown. A lost GPU device is reported and we fall back to the next backend.
  */
 import type * as tfjs from '@tensorflow/tfjs';
+import type { BackendFigure, CachedMeasurement, ChoiceSource } from './backend-choice';
+import type { AutoOptions } from './backend-measure';
 
 export type TF = typeof tfjs;
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -32,6 +34,25 @@ export interface BackendReport {
 	skipped: { backend: BackendName; reason: string }[];
 	/** Set when this report follows a lost GPU device. */
 	deviceLost?: { reason: string; message: string };
+	/** WebGPU: the adapter is a CPU emulation (SwiftShader, llvmpipe, the fallback adapter). */
+	softwareAdapter?: boolean;
+	/** wasm: XNNPACK threads (1 unless the page is cross-origin isolated). */
+	threads?: number;
+	/** How this backend was chosen, when it was chosen by measurement (backend-measure.ts). */
+	choice?: ChoiceReport;
+}
+
+export interface ChoiceReport {
+	/** 'heuristic': nothing measured and measuring was not allowed, so software GPU adapters were passed over. */
+	source: ChoiceSource | 'heuristic';
+	/** "wasm · 1 100 tok/s — faster here than WebGPU · SwiftShader, 84 tok/s". */
+	summary: string;
+	/** Why this source: "measured earlier on this device", "measured now: no measurement on this device yet". */
+	why: string;
+	figures: BackendFigure[];
+	measuredAt?: number;
+	/** A new measurement for the caller to store (the worker cannot reach the page's localStorage). */
+	entry?: CachedMeasurement;
 }
 
 export interface InitOptions {
@@ -46,6 +67,13 @@ export interface InitOptions {
 	skipSoftwareGpu?: boolean;
 	/** Called after a lost GPU device made us switch backend (tensors on the old backend are gone). */
 	onDeviceLost?: (report: BackendReport) => void;
+	/**
+	 * wasm threads (tf.wasm.setThreadsCount); default: every core. Only the first wasm start in a process or
+	 * worker counts: tfjs builds the wasm module and its thread pool once.
+	 */
+	threads?: number;
+	/** No `prefer`: start on the measured choice, measuring now if the stored one is stale (backend-measure.ts). */
+	measured?: AutoOptions;
 }
 
 export function detectEnvironment(): Environment {
@@ -183,6 +211,10 @@ function isSoftwareAdapter(adapter: GPUAdapter): boolean {
 	);
 }
 
+function isSoftwareDescription(a: AdapterDescription): boolean {
+	return a.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${a.vendor} ${a.architecture} ${a.description}`);
+}
+
 /** "SwiftShader", "NVIDIA H100", … from whatever the adapter chose to tell. */
 export function adapterLabel(a: AdapterDescription): string {
 	const text = [a.description, a.device, a.architecture, a.vendor].find((s) => s?.trim()) ?? 'unknown adapter';
@@ -231,12 +263,25 @@ async function tryBackend(
 	if (name === 'wasm') {
 		const wasm = await import('@tensorflow/tfjs-backend-wasm');
 		const paths = opts.wasmPaths ?? (detectEnvironment() === 'node' ? undefined : defaultWasmPaths());
-		if (paths) wasm.setWasmPaths(paths);
+		if (paths && !wasmStarted) wasm.setWasmPaths(paths);
+		if (opts.threads && !wasmStarted) wasm.setThreadsCount(opts.threads);
+		wasmStarted = true;
 	}
 	const ok = await tf.setBackend(name);
 	if (!ok) throw new Error(lastFactoryError ?? `tf.setBackend("${name}") failed`);
 	await tf.ready();
 	return null;
+}
+/** tfjs refuses setWasmPaths once the wasm module is built, and ignores a later setThreadsCount. */
+let wasmStarted = false;
+
+/** XNNPACK's thread count, once the wasm backend has started. */
+async function wasmThreads(): Promise<number | undefined> {
+	try {
+		return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+	} catch {
+		return undefined;
+	}
 }
 let lastFactoryError: string | null = null;
 
@@ -274,13 +319,16 @@ async function selectBackend(
 		lastFactoryError = null;
 		try {
 			const adapter = await tryBackend(tf, name, opts, handleLost);
-			return {
+			const report: BackendReport = {
 				backend: name,
 				label: labelFor(name, adapter),
 				environment: detectEnvironment(),
 				adapter,
 				skipped,
-			} as BackendReport;
+			};
+			if (name === 'webgpu') report.softwareAdapter = adapter ? isSoftwareDescription(adapter) : false;
+			if (name === 'wasm') report.threads = await wasmThreads();
+			return report;
 		} catch (e) {
 			skipped.push({ backend: name, reason: errMessage(e) });
 		}
@@ -325,6 +373,16 @@ function normaliseOrder(prefer: InitOptions['prefer']): readonly BackendName[] {
  * Initialise tfjs once and return the report. A second call with a different preference switches backend.
  */
 export async function initBackend(opts: InitOptions = {}): Promise<BackendReport> {
+	if (opts.measured && !opts.prefer) {
+		if (initPromise && !opts.measured.force) {
+			const r = await initPromise.catch(() => null);
+			// One measured start per process or worker; later calls (every job) keep it.
+			if (r?.choice && r.choice.source !== 'heuristic') return r;
+		}
+		const { autoBackend } = await import('./backend-measure');
+		const { measured, ...rest } = opts;
+		return autoBackend({ ...measured, init: { ...rest, ...measured.init } });
+	}
 	const order = normaliseOrder(opts.prefer);
 	const tf = await loadTf();
 	if (initPromise) {
