@@ -111,6 +111,30 @@ describe('dph score', () => {
 		expect(JSON.parse(io.out).logprobs).toHaveLength(2);
 	});
 
+	it('--stream on scores the same numbers through the layer-streamed forward; a bad --stream is a usage error', async () => {
+		const input = join(f.dir, 'stream.jsonl');
+		writeFileSync(
+			input,
+			`${JSON.stringify({ messages: [{ role: 'user', content: 'Say b' }], candidates: ['b', 'cc', 'a'], label: 0 })}\n`,
+		);
+		const plain = capture();
+		expect(await main(['score', f.dir, '--input', input, '--backend', 'cpu', '--stream', 'off'], plain)).toBe(0);
+		const streamed = capture();
+		expect(await main(['score', f.dir, '--input', input, '--backend', 'cpu', '--stream', 'on'], streamed)).toBe(0);
+		expect(streamed.err).toMatch(/streamed one block at a time/);
+		expect(plain.err).not.toMatch(/streamed one block at a time/);
+		const a = JSON.parse(plain.out);
+		const b = JSON.parse(streamed.out);
+		for (const k of ['rewards', 'logprobs'] as const) {
+			a[k].forEach((x: number, i: number) => {
+				expect(Math.abs(x - b[k][i])).toBeLessThanOrEqual(1e-5);
+			});
+		}
+		const bad = capture();
+		expect(await main(['score', f.dir, '--input', input, '--stream', 'maybe'], bad)).toBe(2);
+		expect(bad.err).toMatch(/--stream must be auto, on or off, got maybe/);
+	});
+
 	it('refuses a checkpoint whose weights hold NaN/Inf, unless --allow-nonfinite', async () => {
 		const nan = await writeFixture({
 			seed: 5,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { getTf, initBackend } from '../../lib/dph/backend.ts';
-import { loadCheckpointTensors } from '../../lib/dph/checkpoint/load.ts';
+import { loadForScoring } from '../../lib/dph/checkpoint/load-streamed.ts';
 import { parseJsonl } from '../../lib/dph/data/jsonl.ts';
 import { unknownMessage } from '../../lib/dph/data/tokenizer.ts';
 import type { MultipleChoiceItem } from '../../lib/dph/data/types.ts';
@@ -42,7 +42,7 @@ export const scoreCommand: CliCommand = {
 	name: 'score',
 	summary: 'score candidate answers with a checkpoint: DPH reward and average log-prob per candidate',
 	usage:
-		'dph score <checkpoint-dir> --input items.jsonl [--backend webgpu|wasm|cpu] [--batch N] [--max-len N] [--tokens] [--head NAME] [--allow-nonfinite]',
+		'dph score <checkpoint-dir> --input items.jsonl [--backend webgpu|wasm|cpu] [--batch N] [--max-len N] [--tokens] [--head NAME] [--stream auto|on|off] [--allow-nonfinite]',
 	help: `Loads a Hugging Face–layout checkpoint folder (config.json, model.safetensors, tokenizer.json) and scores
 every line of the input, printing one JSON object per line in input order:
   {"rewards":[…],"logprobs":[…]}      one number per candidate: DPH reward, average log-prob of its tokens
@@ -61,6 +61,9 @@ Options:
                    max_position_embeddings / n_positions / rope_positions, else 1024)
   --tokens         add "tokens": per candidate, [token, log-prob] pairs
   --head NAME      the reward head to score with (config.json reward_heads; default the first)
+  --stream MODE    keep the weights in their file precision and run them one block at a time (on), or upload
+                   them all as float32 (off); auto (the default) streams a model over 1 GiB in float32 on wasm
+                   and cpu, such as the paper's medium one, which does not fit the 4 GiB wasm heap resident
   --allow-nonfinite  load weights that hold NaN/Inf anyway (their scores are NaN; for inspecting a broken model)`,
 	options: {
 		input: { type: 'string' },
@@ -70,6 +73,7 @@ Options:
 		tokens: { type: 'boolean' },
 		head: { type: 'string' },
 		'allow-nonfinite': { type: 'boolean' },
+		stream: { type: 'string' },
 	},
 	async run(args, io) {
 		const dir = args.positionals[0];
@@ -82,15 +86,20 @@ Options:
 		if (maxLen !== undefined && (!Number.isInteger(maxLen) || maxLen < 8)) {
 			throw new UsageError(`--max-len must be a whole number of tokens ≥ 8, got ${maxLen}`);
 		}
+		const streamArg = str(args, 'stream') ?? 'auto';
+		if (!['auto', 'on', 'off'].includes(streamArg)) {
+			throw new UsageError(`--stream must be auto, on or off, got ${streamArg}`);
+		}
 		const text = readInput(input);
 		const parsed = parseJsonl(text);
 		const { label } = await initBackend(headlessBackend(backendArg(args)));
 		const tf = await getTf();
 		const folder = await dirFolder(dir);
 		const loading = progress(io, 'loading');
-		const ck = await loadCheckpointTensors(tf, folder, {
+		const ck = await loadForScoring(tf, folder, {
 			onProgress: (p) => p.phase === 'weights' && loading(p.done, p.total),
 			allowNonfinite: flag(args, 'allow-nonfinite'),
+			stream: streamArg === 'auto' ? undefined : streamArg === 'on',
 		});
 		try {
 			const head = str(args, 'head');

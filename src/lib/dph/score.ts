@@ -11,14 +11,18 @@
  * across passes when they do not fit together (docs/CHECKPOINTS.md § Scoring limits).
  */
 import type * as tfjs from '@tensorflow/tfjs';
+import type { HalfStore } from './checkpoint/load-streamed';
 import { makeChoiceBatch } from './data/batches';
 import { encodeCandidate } from './data/chatml';
 import { type Tokenizer, type UnknownChars, unknownCharacters } from './data/tokenizer';
 import type { MultipleChoiceItem } from './data/types';
+import type { LSWTConfig } from './model/config';
 import { familyOf, type ModelConfig } from './model/family';
 import { resolveHead } from './model/heads';
 import type { Params } from './model/lswt';
 import { rewards } from './model/reward';
+import { residentSource, storeSource } from './model/streamed';
+import { type PassResult, streamedPass } from './score-streamed';
 
 type TF = typeof tfjs;
 
@@ -26,6 +30,8 @@ export interface ScoringModel {
 	config: ModelConfig;
 	params: Params;
 	tokenizer: Tokenizer;
+	/** Weights kept in 16 bits and streamed a block at a time (checkpoint/load-streamed.ts); `params` is then empty. */
+	store?: HalfStore;
 }
 
 export interface TokenScore {
@@ -74,6 +80,14 @@ export interface ScoreOptions {
 	head?: string;
 	onProgress?: (done: number, total: number) => void;
 	signal?: AbortSignal;
+	/**
+	 * Run resident weights through the layer-streamed forward too (always used for a `store` model), where each
+	 * prompt runs once for all its candidates (`sharePrefix`, default true).
+	 */
+	streamed?: boolean;
+	sharePrefix?: boolean;
+	/** Streamed passes only: called after each block, (blocks done, blocks in the model). */
+	onBlock?: (done: number, total: number) => void;
 }
 
 export const DEFAULT_PASS_BYTES = 2 ** 30;
@@ -151,7 +165,7 @@ async function forward(
 	pass: MultipleChoiceItem[],
 	logitBytes: number,
 	head: string | null,
-) {
+): Promise<PassResult> {
 	const { config: c, params: p, tokenizer: tok } = model;
 	const b = makeChoiceBatch(tok, pass, { padMultiple: PAD_MULTIPLE });
 	const L = b.length;
@@ -230,18 +244,19 @@ export async function scoreItems(
 		Math.max(1, opts.batchRows ?? 16),
 		budget,
 	);
+	// The streamed forward is LSWT's (model/streamed.ts): other families always run resident.
+	const lswt = familyOf(c).name === 'lswt';
+	if (model.store && !lswt) throw new Error('score: streamed weights are only supported for LSWT checkpoints');
+	const source = model.store ? storeSource(model.store) : opts.streamed && lswt ? residentSource(model.params) : null;
 	for (const pass of passes) {
 		if (opts.signal?.aborted) throw new DOMException('Scoring was stopped', 'AbortError');
-		const f = await forward(
-			tf,
-			model,
-			pass.map((k) => ({
-				messages: items[rows[k].item].messages,
-				candidates: [items[rows[k].item].candidates[rows[k].candidate]],
-			})),
-			budget / 4,
-			head,
-		);
+		const batch = pass.map((k) => ({
+			messages: items[rows[k].item].messages,
+			candidates: [items[rows[k].item].candidates[rows[k].candidate]],
+		}));
+		const f = source
+			? await streamedPass(tf, { config: c as LSWTConfig, tokenizer: tok, source }, batch, budget / 4, head, opts)
+			: await forward(tf, model, batch, budget / 4, head);
 		const sums = new Float64Array(f.rows);
 		const counts = new Int32Array(f.rows);
 		for (let n = 0; n < f.lp.length; n++) {

@@ -166,8 +166,8 @@ export interface JobSpecs {
 	score: {
 		/** Score items with the checkpoint the worker holds (`id` from the checkpoint job). */
 		params: { id: number; items: MultipleChoiceItem[]; tokens?: boolean; batchRows?: number };
-		/** `step` = items scored, out of `total`. */
-		progress: { step: number; total: number };
+		/** `step` = items scored, out of `total`; `blocks`: a layer-streamed pass's blocks done, out of the model's. */
+		progress: { step: number; total: number; blocks?: { done: number; total: number } };
 		result: ScoreResult;
 	};
 	generate: {

@@ -6,7 +6,8 @@
 import { IdbResultsStore } from '../browser/results-idb';
 import { getTf, initBackend } from '../dph/backend';
 import { filesFolder, urlFolder } from '../dph/checkpoint/folder';
-import { type LoadedCheckpoint, loadCheckpointTensors } from '../dph/checkpoint/load';
+import type { LoadedCheckpoint } from '../dph/checkpoint/load';
+import { loadForScoring, type StreamedCheckpoint } from '../dph/checkpoint/load-streamed';
 import { accuracy, scoreItems } from '../dph/score';
 import { runSelfTest } from '../dph/selftest';
 import { aggregate } from '../dph/sweep/aggregate';
@@ -21,7 +22,7 @@ import { runGenerate } from './generate-job';
 import type { CheckpointSource, JobContext, JobRegistry, TrainResult } from './job-specs';
 
 /** The checkpoint the worker holds between a `checkpoint` job and the `score` jobs that use it. */
-let held: { id: number; ck: LoadedCheckpoint } | null = null;
+let held: { id: number; ck: LoadedCheckpoint | StreamedCheckpoint } | null = null;
 let nextCheckpointId = 1;
 
 const folderOf = (src: CheckpointSource) =>
@@ -115,11 +116,18 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 			const ck = heldCheckpoint(params.id);
 			const tf = await getTf();
 			const t0 = performance.now();
+			let step = 0;
+			const total = params.items.length;
 			const scores = await scoreItems(tf, ck, params.items, {
 				tokens: params.tokens,
 				batchRows: params.batchRows,
 				signal: ctx.signal,
-				onProgress: (done, total) => ctx.progress({ step: done, total }),
+				onProgress: (done) => {
+					step = done;
+					ctx.progress({ step, total });
+				},
+				// A streamed pass of the paper's medium model takes many seconds: its blocks are the visible progress.
+				onBlock: (done, blocks) => ctx.progress({ step, total, blocks: { done, total: blocks } }),
 			});
 			const candidates = params.items.reduce((a, it) => a + it.candidates.length, 0);
 			return {
@@ -132,6 +140,11 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 			await initBackend();
 			if (params.source) await hold(params.source, { signal: ctx.signal });
 			const ck = params.source ? (held as { ck: LoadedCheckpoint }).ck : heldCheckpoint(params.id);
+			if ('store' in ck) {
+				throw new Error(
+					`Generating needs the whole model resident on the backend; this one (${ck.card.parameters.toLocaleString('en')} parameters) is held in ${ck.card.dtypes.join('/')} and streamed a block at a time for scoring. Use a GPU (WebGPU) to generate with it`,
+				);
+			}
 			return runGenerate(await getTf(), ck, params, ctx);
 		},
 	};
@@ -144,14 +157,14 @@ async function hold(src: CheckpointSource, ctx: { signal: AbortSignal } & Partia
 	// One model at a time: a medium checkpoint is 2.3 GB in float32.
 	held?.ck.dispose();
 	held = null;
-	const ck = await loadCheckpointTensors(tf, folder, {
+	const ck = await loadForScoring(tf, folder, {
 		signal: ctx.signal,
 		onProgress: (p) => ctx.progress?.({ ...p, step: p.done }),
 	});
 	held = { id: nextCheckpointId++, ck };
 }
 
-function heldCheckpoint(id: number | undefined): LoadedCheckpoint {
+function heldCheckpoint(id: number | undefined): LoadedCheckpoint | StreamedCheckpoint {
 	if (!held || held.id !== id) {
 		throw new Error('The worker no longer holds this checkpoint (it was replaced or the page reloaded): open it again');
 	}

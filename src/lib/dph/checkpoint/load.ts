@@ -314,8 +314,10 @@ export async function loadCheckpointTensors(
 	tf: TF,
 	folder: CheckpointFolder,
 	opts: LoadOptions = {},
+	/** The folder's inspectCheckpoint result, when the caller already has it. */
+	inspected?: CheckpointInfo,
 ): Promise<LoadedCheckpoint> {
-	const info = await inspectCheckpoint(folder, opts.onProgress);
+	const info = inspected ?? (await inspectCheckpoint(folder, opts.onProgress));
 	const wanted = new Set(
 		familyOf(info.config)
 			.parameterShapes(info.config)

@@ -82,7 +82,7 @@ function linear(tf: TF, x: Tensor, w: Tensor, b?: Tensor): Tensor {
 	return tf.reshape(out, [...shape.slice(0, -1), w.shape[0]]);
 }
 
-function layerNorm(tf: TF, x: Tensor, w: Tensor, b: Tensor, eps = 1e-5): Tensor {
+export function layerNorm(tf: TF, x: Tensor, w: Tensor, b: Tensor, eps = 1e-5): Tensor {
 	const { mean, variance } = tf.moments(x, -1, true);
 	return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), w), b);
 }
@@ -111,7 +111,7 @@ export function ropeTables(
 }
 
 /** Additive causal mask [S·(past+S)]: −1e9 on keys after the query, which is query i's absolute index past+i. */
-function causalMask(seqLen: number, past = 0): Float32Array {
+export function causalMask(seqLen: number, past = 0): Float32Array {
 	const make = () => {
 		const T = past + seqLen;
 		const m = new Float32Array(seqLen * T);
@@ -177,7 +177,7 @@ export interface ForwardOptions {
 }
 
 /** RoPE tables and causal mask for one sequence length, as tensors shaped to broadcast over [B, H, S, ·]. */
-interface AttentionTables {
+export interface AttentionTables {
 	/** [1, 1, S, Dh] */
 	cos: Tensor;
 	sin: Tensor;
@@ -221,7 +221,7 @@ function ffn(tf: TF, p: Params, b: string, h: Tensor): Tensor {
 }
 
 /** One pre-norm transformer block: x + attention(norm(x)), then y + ffn(norm(y)). */
-function block(tf: TF, c: LSWTConfig, p: Params, i: number, x: Tensor, t: AttentionTables, kv?: KVSlot): Tensor {
+export function block(tf: TF, c: LSWTConfig, p: Params, i: number, x: Tensor, t: AttentionTables, kv?: KVSlot): Tensor {
 	const b = `model.blocks.${i}`;
 	const h = layerNorm(tf, x, p[`${b}.att_norm.weight`], p[`${b}.att_norm.bias`]);
 	const y = tf.add(x, attention(tf, c, p, b, h, t, kv));

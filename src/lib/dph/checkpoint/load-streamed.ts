@@ -1,0 +1,183 @@
+/**
+ * Load a checkpoint without uploading its weights: every tensor stays in JS memory in the file's own precision
+ * (F16/BF16 as 16-bit words, F32 as float32), and the layer-streamed forward (model/streamed.ts) converts one
+ * block at a time to float32 tensors, then disposes them. The paper's medium model is 1.14 GB in F16 but 2.28 GB
+ * in float32, and tfjs-backend-wasm's matMul keeps a packed copy of each weight next to it: resident, it needs
+ * more than wasm32's 4 GiB heap; streamed, the heap holds one block (≈ 113 MB) and its packed copy.
+ *
+ * Linear weights ([out, in] in the file) are stored transposed ([in, out]), once, at load: the forward multiplies
+ * by the transpose, and on wasm a transposed operand otherwise costs a copy of the weight per call (tfops.ts mm).
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import { familyOf } from '../model/family';
+import { DTYPE_SIZE, halvesNonFinite, halvesToF32, transposeHalves } from './dtype';
+import type { CheckpointFolder } from './folder';
+import {
+	CheckpointError,
+	type CheckpointInfo,
+	inspectCheckpoint,
+	type LoadedCheckpoint,
+	type LoadOptions,
+	loadCheckpointTensors,
+	nonFinite,
+} from './load';
+
+type TF = typeof tfjs;
+
+type Stored = { dtype: 'F16' | 'BF16'; data: Uint16Array } | { dtype: 'F32'; data: Float32Array };
+
+/** A checkpoint's weights held in JS memory, read out as float32 on demand. */
+export class HalfStore {
+	private readonly tensors = new Map<string, { stored: Stored; shape: number[]; transposed: boolean }>();
+	/** Bytes held (the file's precision). */
+	bytes = 0;
+
+	/** Whether `name` was stored transposed (a 2-D linear weight). */
+	transposed(name: string): boolean {
+		return this.get(name).transposed;
+	}
+
+	/** The tensor's shape as in the file ([out, in] for a linear weight, even when stored transposed). */
+	shape(name: string): number[] {
+		return this.get(name).shape;
+	}
+
+	has(name: string): boolean {
+		return this.tensors.has(name);
+	}
+
+	/**
+	 * Values as float32 in stored order (transposed for linear weights), elements [begin, end) of it; into `out`
+	 * when given (its length must be end − begin).
+	 */
+	float32(name: string, out?: Float32Array, begin = 0, end?: number): Float32Array {
+		const { stored } = this.get(name);
+		const stop = end ?? stored.data.length;
+		if (stored.dtype === 'F32') {
+			const part = stored.data.subarray(begin, stop);
+			if (!out) return part.slice();
+			out.set(part);
+			return out;
+		}
+		return halvesToF32(stored.data.subarray(begin, stop), stored.dtype, out);
+	}
+
+	add(name: string, shape: number[], stored: Stored, transposed: boolean): void {
+		this.tensors.set(name, { stored, shape, transposed });
+		this.bytes += stored.data.byteLength;
+	}
+
+	clear(): void {
+		this.tensors.clear();
+		this.bytes = 0;
+	}
+
+	private get(name: string) {
+		const t = this.tensors.get(name);
+		if (!t) throw new Error(`streamed weights: the checkpoint has no tensor ${name}`);
+		return t;
+	}
+}
+
+/** A checkpoint loaded for the streamed forward: no tfjs tensors, `params` empty, the weights in `store`. */
+export interface StreamedCheckpoint extends Omit<LoadedCheckpoint, 'params'> {
+	params: Record<string, never>;
+	store: HalfStore;
+}
+
+/** A 2-D weight the forward multiplies by (every one but the embedding, which is gathered and chunked). */
+export const isLinearWeight = (name: string, shape: readonly number[]): boolean =>
+	shape.length === 2 && name.endsWith('.weight') && !name.includes('input_embedding');
+
+/**
+ * float32 bytes of weights above which `dph score` and the Score page stream on wasm (and cpu): resident weights
+ * take twice that in the wasm heap once matMul has packed them, and the heap stops at 4 GiB, activations included.
+ */
+export const STREAM_ABOVE_BYTES = 2 ** 30;
+
+/**
+ * Whether to load `info` streamed on `backend`: an LSWT model (the streamed forward is LSWT's) whose float32
+ * weights are over STREAM_ABOVE_BYTES, off WebGPU.
+ */
+export function shouldStream(backend: string, info: Pick<CheckpointInfo, 'card' | 'config'>): boolean {
+	return familyOf(info.config).name === 'lswt' && backend !== 'webgpu' && 4 * info.card.parameters > STREAM_ABOVE_BYTES;
+}
+
+/** Read the weights into a HalfStore, checking each for NaN/Inf as loadCheckpointTensors does. */
+export async function loadStreamedCheckpoint(
+	folder: CheckpointFolder,
+	opts: LoadOptions = {},
+	inspected?: CheckpointInfo,
+): Promise<StreamedCheckpoint> {
+	const info = inspected ?? (await inspectCheckpoint(folder, opts.onProgress));
+	const wanted = new Set(info.tensors.map((t) => t.name).filter((n) => !info.report.unexpected.includes(n)));
+	const store = new HalfStore();
+	const t0 = performance.now();
+	const total = info.tensors.filter((t) => wanted.has(t.name)).reduce((a, t) => a + t.byteLength, 0);
+	let done = 0;
+	const broken: string[] = [];
+	for (const t of info.tensors) {
+		if (!wanted.has(t.name)) continue;
+		if (opts.signal?.aborted) throw new DOMException('Loading was stopped', 'AbortError');
+		const bytes = await info.file.source.read(t.offset, t.byteLength);
+		const n = t.byteLength / DTYPE_SIZE[t.dtype];
+		// A fresh buffer per read (the ByteSource contract), so the typed views below own their memory.
+		const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+		let stored: Stored =
+			t.dtype === 'F32'
+				? { dtype: 'F32', data: new Float32Array(aligned.buffer, aligned.byteOffset, n) }
+				: { dtype: t.dtype, data: new Uint16Array(aligned.buffer, aligned.byteOffset, n) };
+		const bad = stored.dtype === 'F32' ? nonFinite(stored.data) : halvesNonFinite(stored.data, stored.dtype);
+		if (bad) {
+			const what = `tensor ${t.name} has ${bad.count.toLocaleString('en')} NaN/Inf value${bad.count === 1 ? '' : 's'} (first at element ${bad.first})`;
+			if (!opts.allowNonfinite) {
+				throw new CheckpointError(
+					`model.safetensors: ${what}; the checkpoint is unusable (every score would be NaN): retrain or re-export it, or load it anyway with --allow-nonfinite (allowNonfinite)`,
+					'model.safetensors',
+				);
+			}
+			broken.push(what);
+		}
+		const linear = isLinearWeight(t.name, t.shape);
+		if (linear) {
+			const [rows, cols] = t.shape;
+			if (stored.dtype === 'F32') {
+				const out = new Float32Array(n);
+				for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = stored.data[r * cols + c];
+				stored = { dtype: 'F32', data: out };
+			} else stored = { dtype: stored.dtype, data: transposeHalves(stored.data, rows, cols) };
+		}
+		store.add(t.name, t.shape, stored, linear);
+		done += t.byteLength;
+		opts.onProgress?.({ phase: 'weights', done, total, tensor: t.name });
+	}
+	const { file: _file, ...rest } = info;
+	if (broken.length) {
+		rest.notes = [...rest.notes, `model.safetensors: loaded anyway, but ${broken.length} tensor(s) hold NaN/Inf`];
+	}
+	rest.notes = [
+		...rest.notes,
+		`weights kept in ${rest.card.dtypes.join('/')} (${(store.bytes / 1e9).toFixed(2)} GB) and streamed one block at a time: the float32 model (${((4 * rest.card.parameters) / 1e9).toFixed(2)} GB) is over the ${STREAM_ABOVE_BYTES / 2 ** 30} GiB this backend holds resident`,
+	];
+	return {
+		...rest,
+		params: {},
+		store,
+		seconds: (performance.now() - t0) / 1000,
+		dispose: () => store.clear(),
+	};
+}
+
+/**
+ * Load for scoring on the current backend: streamed when `stream` says so, or, by default, when shouldStream does
+ * (a float32 model over STREAM_ABOVE_BYTES off WebGPU); resident otherwise.
+ */
+export async function loadForScoring(
+	tf: TF,
+	folder: CheckpointFolder,
+	opts: LoadOptions & { stream?: boolean } = {},
+): Promise<LoadedCheckpoint | StreamedCheckpoint> {
+	const info = await inspectCheckpoint(folder, opts.onProgress);
+	if (opts.stream ?? shouldStream(tf.getBackend(), info)) return loadStreamedCheckpoint(folder, opts, info);
+	return loadCheckpointTensors(tf, folder, opts, info);
+}
