@@ -270,3 +270,32 @@ export function withHeads<C extends object>(config: C, heads: LoadedHeads): C & 
 	const { reward_pooler, reward_heads, reward_dropout } = heads.config;
 	return { ...config, reward_pooler, reward_heads: [...reward_heads], reward_dropout };
 }
+
+/**
+ * The loader's hook (load.ts): heads for a Llama-family base found by `findHeads`, checked and merged into its
+ * config, or the config unchanged without any. LSWT keeps its heads in its own files, so `--heads` is refused there.
+ */
+export async function attachHeads<C extends { d_model: number; d_ffn: number }>(
+	family: string,
+	base: CheckpointFolder,
+	config: C,
+	tok: Tokenizer,
+	heads: CheckpointFolder | null | undefined,
+	notes: string[],
+): Promise<{ config: C; heads: LoadedHeads | null }> {
+	if (family !== 'llama') {
+		if (heads) {
+			throw new DphHeadsError(
+				`${heads.name}: --heads is for heads beside a Hugging Face base model; an LSWT checkpoint keeps its heads in model.safetensors and config.json`,
+				`${heads.name}/${DPH_CONFIG_FILE}`,
+			);
+		}
+		return { config, heads: null };
+	}
+	const loaded = await readHeadsFor(base, config, tok, heads);
+	if (!loaded) return { config, heads: null };
+	notes.push(
+		`DPH heads ${loaded.config.reward_heads.join(', ')} (${loaded.config.reward_pooler} pooler) from ${loaded.folder}/${DPH_HEADS_FILE}, trained on this base model (config.json sha256 matches)`,
+	);
+	return { config: withHeads(config, loaded), heads: loaded };
+}

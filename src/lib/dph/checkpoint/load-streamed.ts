@@ -177,7 +177,7 @@ export async function loadForScoring(
 	folder: CheckpointFolder,
 	opts: LoadOptions & { stream?: boolean } = {},
 ): Promise<LoadedCheckpoint | StreamedCheckpoint> {
-	const info = await inspectCheckpoint(folder, opts.onProgress);
+	const info = await inspectCheckpoint(folder, opts.onProgress, opts.heads);
 	if (opts.stream ?? shouldStream(tf.getBackend(), info)) return loadStreamedCheckpoint(folder, opts, info);
 	return loadCheckpointTensors(tf, folder, opts, info);
 }

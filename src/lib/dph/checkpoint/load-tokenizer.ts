@@ -9,6 +9,7 @@ import { CharTokenizer } from '../data/char-tokenizer';
 import type { Tokenizer } from '../data/tokenizer';
 import { DataError } from '../data/types';
 import { BpeTokenizer } from './bpe-tokenizer';
+import { type CheckpointFolder, readText } from './folder';
 import { isRecord, parseObject, TokenizerError, type TokenizerExtras } from './tokenizer-json';
 
 /**
@@ -37,4 +38,14 @@ function loadCharTokenizer(obj: Record<string, unknown>, where: string): CharTok
 			where,
 		);
 	}
+}
+
+/**
+ * How a family's conversations are laid out: Hugging Face models (the llama family) with their own chat template,
+ * read from chat_template.jinja when the folder has one; LSWT with the reference ChatML (nothing to add).
+ */
+export async function chatExtras(folder: CheckpointFolder, family: string): Promise<TokenizerExtras> {
+	if (family !== 'llama') return {};
+	const jinja = await folder.file('chat_template.jinja');
+	return { chat: 'template', ...(jinja ? { chatTemplate: await readText(jinja) } : {}) };
 }

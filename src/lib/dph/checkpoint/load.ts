@@ -10,8 +10,9 @@ import { ConfigError, resolveConfig } from '../model/config';
 import { familyOf, familyOfJson, type ModelConfig, SUPPORTED_MODEL_TYPES } from '../model/family';
 import { LLAMA_ARCHITECTURES, resolveLlamaConfig } from '../model/llama-config';
 import type { Params } from '../model/lswt';
+import { attachHeads, DphHeadsError, type LoadedHeads } from './dph-heads';
 import { type CheckpointFolder, readText } from './folder';
-import { loadTokenizer } from './load-tokenizer';
+import { chatExtras, loadTokenizer } from './load-tokenizer';
 import type { SafetensorsFile, TensorInfo } from './safetensors';
 import { INDEX_FILE, openWeights, ShardError } from './sharded';
 
@@ -79,6 +80,8 @@ export interface CheckpointInfo {
 	notes: string[];
 	card: ModelCard;
 	file: SafetensorsFile;
+	/** DPH heads beside a Llama-family base (dph-heads.ts), already merged into `config`; null without. */
+	dphHeads: LoadedHeads | null;
 }
 
 export interface LoadedCheckpoint extends Omit<CheckpointInfo, 'file'> {
@@ -155,6 +158,7 @@ const list = (xs: string[], n = 8) => xs.slice(0, n).join(', ') + (xs.length > n
 export async function inspectCheckpoint(
 	folder: CheckpointFolder,
 	onProgress?: (p: LoadProgress) => void,
+	headsFolder?: CheckpointFolder | null,
 ): Promise<CheckpointInfo> {
 	onProgress?.({ phase: 'config', done: 0, total: 0 });
 	const rawConfig = parseJsonFile(
@@ -202,6 +206,7 @@ export async function inspectCheckpoint(
 	const tokenizer = loadTokenizer(tokJson, 'tokenizer.json', {
 		tokenizerConfig: await optionalJson(folder, 'tokenizer_config.json'),
 		specialTokensMap: await optionalJson(folder, 'special_tokens_map.json'),
+		...(await chatExtras(folder, family.name)),
 	});
 	if (tokenizer.vocabSize > config.vocab_size) {
 		throw new CheckpointError(
@@ -254,6 +259,13 @@ export async function inspectCheckpoint(
 	}
 	if (report.unexpected.length)
 		notes.push(`${weightsFile} has tensors the model does not use (skipped): ${list(report.unexpected)}`);
+	let dphHeads: LoadedHeads | null;
+	try {
+		({ config, heads: dphHeads } = await attachHeads(family.name, folder, config, tokenizer, headsFolder, notes));
+	} catch (e) {
+		if (e instanceof DphHeadsError) throw new CheckpointError(e.message, e.file);
+		throw e;
+	}
 	const head = config.reward_heads?.[0] ?? null;
 	if (!head)
 		notes.push(
@@ -279,7 +291,7 @@ export async function inspectCheckpoint(
 		tokenizerVocab: tokenizer.vocabSize,
 		context: family.contextLength(config),
 	};
-	return { config, defaulted, tokenizer, tensors: file.tensors, report, notes, card, file };
+	return { config, defaulted, tokenizer, tensors: file.tensors, report, notes, card, file, dphHeads };
 }
 
 export interface LoadOptions {
@@ -290,6 +302,8 @@ export interface LoadOptions {
 	 * for looking at a broken checkpoint, not for using it (`dph score --allow-nonfinite`).
 	 */
 	allowNonfinite?: boolean;
+	/** A folder of DPH heads for a Llama-family base (`--heads DIR`); the base folder's own are read otherwise. */
+	heads?: CheckpointFolder | null;
 }
 
 /** How many values of `data` are NaN or ±Inf, and the index of the first; null when all are finite. */
@@ -317,7 +331,7 @@ export async function loadCheckpointTensors(
 	/** The folder's inspectCheckpoint result, when the caller already has it. */
 	inspected?: CheckpointInfo,
 ): Promise<LoadedCheckpoint> {
-	const info = inspected ?? (await inspectCheckpoint(folder, opts.onProgress));
+	const info = inspected ?? (await inspectCheckpoint(folder, opts.onProgress, opts.heads));
 	const wanted = new Set(
 		familyOf(info.config)
 			.parameterShapes(info.config)
@@ -357,11 +371,18 @@ export async function loadCheckpointTensors(
 			done += t.byteLength;
 			opts.onProgress?.({ phase: 'weights', done, total, tensor: t.name });
 		}
+		// Heads beside a base model: from dph_heads.safetensors, read and checked by attachHeads.
+		for (const t of info.dphHeads?.tensors ?? []) {
+			const tensor = tf.tensor(t.data, t.shape, 'float32');
+			params[t.name] = tf.variable(tensor, false, `ckpt${id}/${t.name}`);
+			tensor.dispose();
+		}
 	} catch (e) {
 		for (const v of Object.values(params)) v.dispose();
 		throw e;
 	}
 	const { file: _file, ...rest } = info;
+	if (rest.dphHeads) rest.dphHeads = { ...rest.dphHeads, tensors: [] }; // now in params
 	if (broken.length) {
 		rest.notes = [
 			...rest.notes,
