@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { getTf, initBackend } from '../../lib/dph/backend.ts';
+import type { ModelCard } from '../../lib/dph/checkpoint/load.ts';
 import { loadForScoring } from '../../lib/dph/checkpoint/load-streamed.ts';
 import { parseJsonl } from '../../lib/dph/data/jsonl.ts';
 import { unknownMessage } from '../../lib/dph/data/tokenizer.ts';
@@ -17,6 +18,13 @@ function readInput(path: string): string {
 	} catch (e) {
 		throw new UsageError(`cannot read --input ${path}: ${(e as Error).message}`);
 	}
+}
+
+/** "1,234 parameters, F16, bert pooler"; a Llama-family model also names its model_type and says when it has no head. */
+function describeModel(card: ModelCard): string {
+	const size = `${card.parameters.toLocaleString('en')} parameters, ${card.dtypes.join('/')}`;
+	if (card.family === 'lswt') return `${size}, ${card.pooler} pooler`;
+	return `${card.modelType}, ${size}, ${card.rewardHeads.length ? `${card.pooler} pooler` : 'no DPH head'}`;
 }
 
 function progress(io: CliIO, label: string) {
@@ -43,7 +51,9 @@ export const scoreCommand: CliCommand = {
 	summary: 'score candidate answers with a checkpoint: DPH reward and average log-prob per candidate',
 	usage:
 		'dph score <checkpoint-dir> --input items.jsonl [--backend webgpu|wasm|cpu] [--batch N] [--max-len N] [--tokens] [--head NAME] [--stream auto|on|off] [--allow-nonfinite]',
-	help: `Loads a Hugging Face–layout checkpoint folder (config.json, model.safetensors, tokenizer.json) and scores
+	help: `Loads a Hugging Face–layout checkpoint folder (config.json, model.safetensors or its shards with
+model.safetensors.index.json, tokenizer.json): an LSWT/DPH model or a Llama-family one (model_type llama or
+qwen2, prompted with its own chat template; docs/MODELS.md), and scores
 every line of the input, printing one JSON object per line in input order:
   {"rewards":[…],"logprobs":[…]}      one number per candidate: DPH reward, average log-prob of its tokens
 Input lines (JSONL): {"messages":[{"role","content"}…],"candidates":["…",…],"label"?:i} or TRL
@@ -111,7 +121,7 @@ Options:
 			}
 			const headNote = ck.card.rewardHeads.length > 1 || head ? `, head ${head ?? ck.card.rewardHead}` : '';
 			io.stderr(
-				`dph score: ${ck.card.name} (${ck.card.parameters.toLocaleString('en')} parameters, ${ck.card.dtypes.join('/')}, ${ck.card.pooler} pooler${headNote}) on ${label} · ${parsed.items.length} item(s)\n`,
+				`dph score: ${ck.card.name} (${describeModel(ck.card)}${headNote}) on ${label} · ${parsed.items.length} item(s)\n`,
 			);
 			for (const n of ck.notes) io.stderr(`note: ${n}\n`);
 			const context = contextLength(ck.config);
