@@ -76,3 +76,102 @@ export function mm(tf: TFModule, a: Tensor, b: Tensor, transposeA = false, trans
 	return f(a, b);
 }
 const wasmMatMuls = new WeakMap<TFModule, Map<string, (x: Tensor, y: Tensor) => Tensor>>();
+
+/**
+ * Σ over the rows of x [N, C] → [C]. The wasm backend reduces a leading axis by transposing first (25 ms for
+ * [1024, 1024], a tiny-model step's bias gradient); ones[1, N]·x is a GEMV instead. Used inside gradients only.
+ */
+export function sumRows(tf: TFModule, x: Tensor): Tensor {
+	if (tf.getBackend() !== 'wasm') return tf.sum(x, 0);
+	return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1] as number]));
+}
+
+/**
+ * x [N, in] · wᵀ (+ b) → [N, out] with w stored [out, in]: a model's linear layer. On wasm it carries its own
+ * gradient, so no product takes a transposed operand (see mm) and each transpose is the cheaper one: the weight
+ * gradient dyᵀ·x transposes dy when out ≤ in and otherwise (xᵀ·dy)ᵀ (for fc1, 0.4 M floats moved instead of 1 M),
+ * and the bias gradient is sumRows. Other backends take matMul's flags and tfjs' own gradients.
+ */
+export function dense(tf: TFModule, x: Tensor, w: Tensor, b?: Tensor): Tensor {
+	if (tf.getBackend() !== 'wasm')
+		return tf.tidy(() => (b ? tf.add(tf.matMul(x, w, false, true), b) : tf.matMul(x, w, false, true)));
+	let fs = wasmDense.get(tf);
+	if (!fs) {
+		fs = makeWasmDense(tf);
+		wasmDense.set(tf, fs);
+	}
+	return b ? fs.withBias(x, w, b) : fs.noBias(x, w);
+}
+type DenseFns = {
+	noBias: (x: Tensor, w: Tensor) => Tensor;
+	withBias: (x: Tensor, w: Tensor, b: Tensor) => Tensor;
+};
+const wasmDense = new WeakMap<TFModule, DenseFns>();
+
+function makeWasmDense(tf: TFModule): DenseFns {
+	const T = (m: Tensor) => tf.transpose(m);
+	const dW = (dy: Tensor, x: Tensor) => {
+		const [N, out] = dy.shape as [number, number];
+		const inn = x.shape[1] as number;
+		return N * out <= N * inn + inn * out ? tf.matMul(T(dy), x) : T(tf.matMul(T(x), dy));
+	};
+	const noBias = tf.customGrad((x, w, save) => {
+		(save as TF.GradSaveFunc)([x as Tensor, w as Tensor]);
+		return {
+			value: tf.matMul(x as Tensor, T(w as Tensor)),
+			gradFunc: (dy, [sx, sw]) => [tf.matMul(dy as Tensor, sw), dW(dy as Tensor, sx)],
+		};
+	}) as unknown as DenseFns['noBias'];
+	const withBias = tf.customGrad((x, w, b, save) => {
+		(save as TF.GradSaveFunc)([x as Tensor, w as Tensor]);
+		return {
+			// One fused kernel for product and bias; its own gradient is never used.
+			value: tf.fused.matMul({ a: x as TF.Tensor2D, b: T(w as Tensor) as TF.Tensor2D, bias: b as Tensor }),
+			gradFunc: (dy, [sx, sw]) => [tf.matMul(dy as Tensor, sw), dW(dy as Tensor, sx), sumRows(tf, dy as Tensor)],
+		};
+	}) as unknown as DenseFns['withBias'];
+	return { noBias, withBias };
+}
+
+/**
+ * GPT-NeoX rotate-half on the last axis, [x1, x2] → [−x2, x1]. On wasm a split and concat of activations costs
+ * more than arithmetic (its Slice copies the whole input, per output), so there it is a product with the constant
+ * signed permutation R [Dh, Dh], exact in float32 (one ±x per output, the rest zeros); Rᵀ = −R, so the gradient is
+ * the same product, negated. Elsewhere the split and concat.
+ */
+export function rotateHalf(tf: TFModule, x: Tensor): Tensor {
+	const Dh = x.shape[x.shape.length - 1] as number;
+	if (Dh % 2 !== 0) throw new RangeError(`rotateHalf: the last axis (${Dh}) must be even`);
+	if (tf.getBackend() !== 'wasm')
+		return tf.tidy(() => {
+			const [x1, x2] = tf.split(x, 2, -1);
+			return tf.concat([tf.neg(x2), x1], -1);
+		});
+	let f = wasmRotate.get(tf);
+	if (!f) {
+		const apply = (t: Tensor, sign: number) =>
+			tf.tidy(() => {
+				const d = t.shape[t.shape.length - 1] as number;
+				const r = tf.tensor2d(rotationMatrix(d, sign), [d, d]);
+				return tf.reshape(tf.matMul(tf.reshape(t, [-1, d]), r), t.shape);
+			});
+		f = tf.customGrad((t) => ({
+			value: apply(t as Tensor, 1),
+			gradFunc: (dy) => apply(dy as Tensor, -1),
+		})) as unknown as (t: Tensor) => Tensor;
+		wasmRotate.set(tf, f);
+	}
+	return f(x);
+}
+const wasmRotate = new WeakMap<TFModule, (t: Tensor) => Tensor>();
+
+/** sign · R, where x·R = [−x2, x1]: R[j + h, j] = −1 and R[j, j + h] = 1 for j < h = d/2. */
+function rotationMatrix(d: number, sign: number): Float32Array {
+	const h = d / 2;
+	const r = new Float32Array(d * d);
+	for (let j = 0; j < h; j++) {
+		r[(j + h) * d + j] = -sign;
+		r[j * d + j + h] = sign;
+	}
+	return r;
+}

@@ -11,7 +11,11 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { mulberry32, normal } from '../random';
 import { embed, mm } from '../tfops';
 import type { LSWTConfig } from './config';
-import { type KVCache, type KVSlot, transposedWeights } from './kv-cache';
+import type { KVCache, KVSlot } from './kv-cache';
+import { applyRope, layerNorm, linear, swigluFfn, tileHeads } from './lswt-ops';
+
+export { layerNorm };
+
 import { rewardShapes } from './reward';
 
 // The pooler and reward heads are family-independent (reward.ts); re-exported so callers keep importing them here.
@@ -19,7 +23,6 @@ export { pooledRewards, poolerLinears, poolerShapes, rewards, selectHidden } fro
 
 type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
-type T2 = tfjs.Tensor2D;
 
 export type Params = Record<string, tfjs.Variable>;
 
@@ -71,26 +74,6 @@ export function initParams(tf: TF, c: LSWTConfig, seed: number, std = 0.02): Par
 		t.dispose();
 	}
 	return params;
-}
-
-function linear(tf: TF, x: Tensor, w: Tensor, b?: Tensor): Tensor {
-	const shape = x.shape;
-	const x2 = tf.reshape(x, [-1, shape[shape.length - 1]]) as T2;
-	const wT = transposedWeights.get(w); // kv-cache.ts: decoding on wasm
-	const y = wT ? tf.matMul(x2, wT) : mm(tf, x2, w, false, true);
-	const out = b ? tf.add(y, b) : y;
-	return tf.reshape(out, [...shape.slice(0, -1), w.shape[0]]);
-}
-
-export function layerNorm(tf: TF, x: Tensor, w: Tensor, b: Tensor, eps = 1e-5): Tensor {
-	const { mean, variance } = tf.moments(x, -1, true);
-	return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), w), b);
-}
-
-/** a ⊙ silu(g) with [a, g] the two halves of the last axis: the reference puts the value first. */
-function swiglu(tf: TF, x: Tensor): Tensor {
-	const [a, g] = tf.split(x, 2, -1);
-	return tf.mul(a, tf.mul(g, tf.sigmoid(g)));
 }
 
 /**
@@ -161,12 +144,6 @@ function computeRopeTables(
 	return { cos, sin, dHead };
 }
 
-function applyRope(tf: TF, x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-	const [x1, x2] = tf.split(x, 2, -1);
-	const rotated = tf.concat([tf.neg(x2), x1], -1);
-	return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
-}
-
 export interface ForwardOptions {
 	/** Enables dropout in the pooler and the gradient-safe embedding lookup. */
 	training?: boolean;
@@ -176,9 +153,9 @@ export interface ForwardOptions {
 	head?: string | null;
 }
 
-/** RoPE tables and causal mask for one sequence length, as tensors shaped to broadcast over [B, H, S, ·]. */
+/** RoPE tables and causal mask for one sequence length, as tensors shaped to broadcast. */
 export interface AttentionTables {
-	/** [1, 1, S, Dh] */
+	/** [1, S, H, Dh]: RoPE runs on [B, S, H, Dh], before the heads are transposed out (lswt-ops.ts applyRope). */
 	cos: Tensor;
 	sin: Tensor;
 	/** [1, 1, S, T] additive causal mask (T = cached + new tokens); absent when nothing is masked (one new token). */
@@ -195,10 +172,10 @@ function attention(tf: TF, c: LSWTConfig, p: Params, b: string, h: Tensor, t: At
 	const H = c.n_heads;
 	const Dh = D / H;
 	const bias = (n: string) => (c.enable_bias ? p[`${b}.att.${n}.bias`] : undefined);
-	const proj = (n: string) => linear(tf, h, p[`${b}.att.${n}.weight`], bias(n)); // [B, S, D]
-	const heads = (x: Tensor) => tf.transpose(tf.reshape(x, [B, S, H, Dh]), [0, 2, 1, 3]); // [B, H, S, Dh]
-	const q = applyRope(tf, heads(proj('proj_q')), t.cos, t.sin); // [B, H, S, Dh]
-	let k = applyRope(tf, heads(proj('proj_k')), t.cos, t.sin); // [B, H, S, Dh]
+	const proj = (n: string) => tf.reshape(linear(tf, h, p[`${b}.att.${n}.weight`], bias(n)), [B, S, H, Dh]);
+	const heads = (x: Tensor) => tf.transpose(x, [0, 2, 1, 3]); // [B, S, H, Dh] → [B, H, S, Dh]
+	const q = heads(applyRope(tf, proj('proj_q'), t.cos, t.sin)); // [B, H, S, Dh]
+	let k = heads(applyRope(tf, proj('proj_k'), t.cos, t.sin)); // [B, H, S, Dh]
 	let v = heads(proj('proj_v')); // [B, H, S, Dh]
 	if (kv) {
 		if (kv.past) {
@@ -216,8 +193,8 @@ function attention(tf: TF, c: LSWTConfig, p: Params, b: string, h: Tensor, t: At
 
 /** The feed-forward network of block `b`: fc1 to 2·d_ffn, SwiGLU down to d_ffn, fc2 back to d_model. */
 function ffn(tf: TF, p: Params, b: string, h: Tensor): Tensor {
-	const inner = swiglu(tf, linear(tf, h, p[`${b}.ffn.fc1.weight`], p[`${b}.ffn.fc1.bias`])); // [B, S, d_ffn]
-	return linear(tf, inner, p[`${b}.ffn.fc2.weight`], p[`${b}.ffn.fc2.bias`]); // [B, S, D]
+	const w = (n: string) => p[`${b}.ffn.${n}`];
+	return swigluFfn(tf, h, w('fc1.weight'), w('fc1.bias'), w('fc2.weight'), w('fc2.bias')); // [B, S, D]
 }
 
 /** One pre-norm transformer block: x + attention(norm(x)), then y + ffn(norm(y)). */
@@ -258,6 +235,20 @@ export function extendHidden(
 	}
 }
 
+/**
+ * The tables of `S` new tokens as tensors (the caller disposes them): RoPE at the reversed positions of a whole
+ * sequence (`start` undefined) or from absolute index `start` after that many cached tokens (kv-cache.ts).
+ */
+export function attentionTables(tf: TF, c: LSWTConfig, S: number, start: number | undefined): AttentionTables {
+	const { cos, sin, dHead } = ropeTables(c, S, start);
+	const [H, past] = [c.n_heads, start ?? 0];
+	return {
+		cos: tf.tensor(tileHeads(cos, S, H, dHead), [1, S, H, dHead]),
+		sin: tf.tensor(tileHeads(sin, S, H, dHead), [1, S, H, dHead]),
+		mask: S > 1 ? tf.tensor(causalMask(S, past), [1, 1, S, past + S]) : undefined,
+	};
+}
+
 function forward(
 	tf: TF,
 	c: LSWTConfig,
@@ -269,12 +260,7 @@ function forward(
 ): Tensor {
 	return tf.tidy(() => {
 		const S = ids.shape[1] as number; // ids: [B, S]
-		const { cos, sin, dHead } = ropeTables(c, S, slots ? past : undefined);
-		const tables: AttentionTables = {
-			cos: tf.tensor(cos, [1, 1, S, dHead]),
-			sin: tf.tensor(sin, [1, 1, S, dHead]),
-			mask: S > 1 ? tf.tensor(causalMask(S, past), [1, 1, S, past + S]) : undefined,
-		};
+		const tables = attentionTables(tf, c, S, slots ? past : undefined);
 		const e = embed(tf, p['model.input_embedding.embedding.weight'], ids, { differentiable: opts.training }); // [B, S, d_vocab]
 		let x = layerNorm(
 			tf,

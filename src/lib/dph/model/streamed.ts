@@ -13,7 +13,7 @@ import type { HalfStore } from '../checkpoint/load-streamed';
 import { mm } from '../tfops';
 import type { LSWTConfig } from './config';
 import { type KVSlot, transposedWeights } from './kv-cache';
-import { type AttentionTables, block, causalMask, layerNorm, type Params, parameterShapes, ropeTables } from './lswt';
+import { type AttentionTables, attentionTables, block, layerNorm, type Params, parameterShapes } from './lswt';
 
 type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
@@ -140,13 +140,7 @@ interface GroupState {
 }
 
 function tables(tf: TF, c: LSWTConfig, S: number, past: number | undefined): AttentionTables {
-	const { cos, sin, dHead } = ropeTables(c, S, past);
-	const P = past ?? 0;
-	return {
-		cos: tf.tensor(cos, [1, 1, S, dHead]),
-		sin: tf.tensor(sin, [1, 1, S, dHead]),
-		mask: S > 1 ? tf.tensor(causalMask(S, P), [1, 1, S, P + S]) : undefined,
-	};
+	return attentionTables(tf, c, S, past);
 }
 
 const disposeTables = (tf: TF, t: AttentionTables | null) =>
