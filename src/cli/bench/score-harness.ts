@@ -1,7 +1,7 @@
 /**
  * Scoring benchmark (Node, used by `dph bench`): milliseconds per scored candidate for a DPH model of a given size
  * on each tfjs backend, through the path a user's checkpoint takes — a folder on disk (config.json, tokenizer.json,
- * random F16 model.safetensors) read by loadCheckpointTensors, then scoreItems on one item: a ~40-token prompt and four
+ * random F16 model.safetensors) read by loadForScoring (streamed when too big to hold resident), then scoreItems on one item: a ~40-token prompt and four
  * ~8-token candidates, scored together in one batch. The first call compiles kernels (WebGPU) and fills caches, so it
  * is not timed.
  *
@@ -21,7 +21,7 @@ import {
 	type TF,
 } from '../../lib/dph/backend';
 import { type CheckpointBenchModel, checkpointBenchConfig } from '../../lib/dph/bench/checkpoint';
-import { loadCheckpointTensors } from '../../lib/dph/checkpoint/load';
+import { loadForScoring } from '../../lib/dph/checkpoint/load-streamed';
 import { makeChoiceBatch } from '../../lib/dph/data/batches';
 import { CharTokenizer } from '../../lib/dph/data/char-tokenizer';
 import type { MultipleChoiceItem } from '../../lib/dph/data/types';
@@ -110,7 +110,8 @@ export interface TimeScoringOptions {
 
 /** Load the folder on the current backend, warm up, time scoring calls, dispose everything. */
 export async function timeScoring(tf: TF, dir: string, opts: TimeScoringOptions = {}): Promise<ScoreTiming> {
-	const ck = await loadCheckpointTensors(tf, await dirFolder(dir));
+	// A model too big for the backend's heap resident (the medium one on wasm) is streamed, as dph score does.
+	const ck = await loadForScoring(tf, await dirFolder(dir));
 	try {
 		const model = { config: ck.config, params: ck.params, tokenizer: ck.tokenizer };
 		const items = benchItems();

@@ -10,6 +10,7 @@ import {
 	getTf,
 	initBackend,
 } from '../../lib/dph/backend.ts';
+import { checkpointBenchConfig } from '../../lib/dph/bench/checkpoint.ts';
 import { benchLandscape, formatLandscapeBench, landscapeSpeedup } from '../../lib/dph/bench/landscape.ts';
 import { runSelfTest } from '../../lib/dph/selftest.ts';
 import { resolveTrainConfig } from '../../lib/dph/train/config.ts';
@@ -18,6 +19,7 @@ import { type CliCommand, flag, num, str, UsageError } from '../args.ts';
 import { type CheckpointLoadBench, formatCheckpointBench } from '../bench/checkpoint-harness.ts';
 import { generateBench } from '../bench/generate-harness.ts';
 import { benchCachedHeads, formatHeadsBench, type HeadsBench } from '../bench/heads-harness.ts';
+import type { MediumScoreBench } from '../bench/medium-score-harness.ts';
 import { isSoftwareGpu, type ScoreBenchResult } from '../bench/score-harness.ts';
 import { torchBench } from '../bench/torch-harness.ts';
 
@@ -51,7 +53,7 @@ async function trainThroughput(backend: BackendName, modelPreset: 'nano' | 'tiny
 	}
 }
 
-const PARTS = ['landscape', 'selftest', 'train', 'torch', 'heads', 'load', 'score', 'generate'] as const;
+const PARTS = ['landscape', 'selftest', 'train', 'torch', 'heads', 'load', 'score', 'medium', 'generate'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseParts(v: string | undefined): Set<Part> {
@@ -164,7 +166,11 @@ export const benchCommand: CliCommand = {
   - checkpoint load: a random-F16 safetensors file of the paper's medium model (≈ 1.1 GB; --quick: nano) written
     to the temp folder, streamed back in a fresh Node process: MB/s and peak RSS over the float32 weights
   - scoring: ms per candidate (40-token prompt, 4 candidates of 8 tokens in one batch) at tiny and medium size
-    on each backend, through loadCheckpointTensors and scoreItems (--quick: tiny only)
+    on each backend, through loadForScoring and scoreItems (--quick: tiny only)
+  - medium: the paper's medium model (random F16, 1.14 GB, cached under ~/.cache/dph/bench-checkpoints) scored
+    on wasm layer-streamed, 4 candidates × 128 tokens after a 40-token prompt, in a fresh process: s per
+    candidate, peak RSS / F16 file size, and the same call in PyTorch (scripts/bench/torch_score.py, one
+    thread) when python3 has torch, with the ratio (--quick: the tiny preset)
   - generation: tokens/s of the cached decoder (one sample, and 8 in a batch) and its speed-up over recomputing
     the whole sequence per token, 64 new tokens after a 40-token prompt, tiny preset, and a 60 M-parameter
     model on wasm (--quick: nano, wasm only)
@@ -320,12 +326,27 @@ Options:
 			for (const [k, v] of Object.entries(score.notes)) notes[`score_ms_per_candidate.${k}`] = v;
 			const s = score.shape;
 			result.score = {
-				definition: `median time of one scoreItems call / ${s.candidates} candidates; one item: a ${s.promptTokens}-token prompt and ${s.candidates} candidates of ${s.candidateTokens} tokens, one batch (${s.candidates} rows × ${s.seqLen} tokens, ${s.scoredPositions} scored positions), CharTokenizer; random F16 checkpoint loaded with loadCheckpointTensors; ${quick ? 'one call, not warmed up (--quick)' : 'one warm-up call not timed'}`,
+				definition: `median time of one scoreItems call / ${s.candidates} candidates; one item: a ${s.promptTokens}-token prompt and ${s.candidates} candidates of ${s.candidateTokens} tokens, one batch (${s.candidates} rows × ${s.seqLen} tokens, ${s.scoredPositions} scored positions), CharTokenizer; random F16 checkpoint loaded with loadForScoring (layer-streamed when over 1 GiB of float32 off WebGPU); ${quick ? 'one call, not warmed up (--quick)' : 'one warm-up call not timed'}`,
 				shape: s,
 				models: score.models,
 				runs: score.runs,
 				max_call_seconds: scoreCap,
 			};
+		}
+
+		let medium: MediumScoreBench | null = null;
+		const mediumHarness = parts.has('medium') ? await import('../bench/medium-score-harness.ts') : null;
+		if (mediumHarness) {
+			const { benchMediumScoring, benchMediumScoringInChild } = mediumHarness;
+			try {
+				medium =
+					parts.size === 1
+						? await benchMediumScoring({ config: quick ? checkpointBenchConfig('tiny').config : undefined, log })
+						: await benchMediumScoringInChild(quick);
+			} catch (e) {
+				notes.medium_score = `failed: ${(e as Error).message}`;
+			}
+			result.medium_score = medium;
 		}
 
 		const gen = parts.has('generate') ? await generateBench(quick, log, notes) : null;
@@ -375,6 +396,7 @@ Options:
 				);
 			}
 		}
+		if (medium && mediumHarness) io.stdout(mediumHarness.formatMediumScoring(medium));
 		if (gen) io.stdout(gen.text);
 		if (parts.has('selftest')) {
 			io.stdout('\nSelf-test training throughput (chosen + rejected tokens per second):\n');
