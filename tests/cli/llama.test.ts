@@ -2,10 +2,13 @@
  * dph score and dph generate on Llama-family checkpoints (tiny random folders with a real chat template), checked
  * against the independent float64 forward of tests/lib/dph/model/llama-reference.ts.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
+import { dphHeadsFiles } from '../../src/lib/dph/checkpoint/dph-heads';
 import { inspectCheckpoint } from '../../src/lib/dph/checkpoint/load';
 import { encodeCandidate, encodePrompt } from '../../src/lib/dph/data/chatml';
 import type { LlamaConfig } from '../../src/lib/dph/model/llama-config';
@@ -85,6 +88,48 @@ describe('dph score on a Llama-family checkpoint', () => {
 			expect(line.logprobs[j]).toBeCloseTo(e.logprob, 4);
 		}
 		expect(line.rewards[0]).not.toBeCloseTo(line.rewards[1], 4);
+	});
+});
+
+describe('dph score --heads DIR', () => {
+	it('reads heads kept beside a base model: the same rewards as the folder with heads in it', async () => {
+		const heads = { reward_heads: ['helpful'], reward_pooler: 'identity' as const };
+		const combined = await setup({ heads, seed: 21 });
+		const base = await setup({ seed: 21 });
+		const w = combined.f.tensors.filter((t) => t.name.startsWith('reward_heads.'));
+		const headsDir = mkdtempSync(join(tmpdir(), 'dph-heads-cli-'));
+		dirs.push(headsDir);
+		const files = dphHeadsFiles(
+			{
+				format: 'dph-heads/1',
+				base: {
+					config_sha256: createHash('sha256')
+						.update(readFileSync(join(base.f.dir, 'config.json')))
+						.digest('hex'),
+					model_type: 'llama',
+					path: null,
+				},
+				d_model: 16,
+				d_ffn: 24,
+				...heads,
+				reward_dropout: 0,
+				reward_position: { kind: 'end_of_turn', token: '<|im_end|>' },
+			},
+			w,
+		);
+		for (const [n, v] of Object.entries(files)) writeFileSync(join(headsDir, n), v);
+		const a = capture();
+		expect(await main(['score', combined.f.dir, '--input', combined.input, '--backend', 'cpu'], a)).toBe(0);
+		const b = capture();
+		expect(await main(['score', base.f.dir, '--input', base.input, '--heads', headsDir, '--backend', 'cpu'], b)).toBe(
+			0,
+		);
+		const want = JSON.parse(a.out);
+		expect(want.rewards).toHaveLength(2);
+		expect(JSON.parse(b.out)).toEqual(want);
+		const c = capture();
+		expect(await main(['score', base.f.dir, '--input', base.input, '--backend', 'cpu'], c)).toBe(0);
+		expect(JSON.parse(c.out).rewards).toBeNull();
 	});
 });
 

@@ -46,7 +46,7 @@ export const bestofnCommand: CliCommand = {
 	name: 'bestofn',
 	summary: 'best-of-N curves: expected correctness of each predictor’s pick among N samples, N = 1…n',
 	usage:
-		'dph bestofn <checkpoint-dir> --input prompts.jsonl --n 16 [--max-new-tokens 64] [--temperature 0.7] [--top-k K] [--top-p 0.95] [--seed S] [--ref DIR] [--head NAME] [--judge DIR [--judge-head NAME]] [--json]',
+		'dph bestofn <checkpoint-dir> --input prompts.jsonl --n 16 [--max-new-tokens 64] [--temperature 0.7] [--top-k K] [--top-p 0.95] [--seed S] [--ref DIR] [--head NAME] [--heads DIR] [--judge DIR [--judge-head NAME]] [--json]',
 	help: `Samples n answers per prompt (as dph generate) and, from that one pool per prompt, computes exactly over all
 N-subsets the expected quality of the sample each predictor picks among N (order statistics: docs/GENERATION.md),
 averaged over prompts, with random choice as the baseline. Quality is exact match (surrounding whitespace

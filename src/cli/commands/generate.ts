@@ -27,6 +27,7 @@ import {
 	UsageError,
 } from '../args.ts';
 import { seconds } from '../progress.ts';
+import { headsFolder } from './score.ts';
 
 export function readInput(path: string): string {
 	try {
@@ -97,7 +98,7 @@ export async function loadModels(
 		for (const ck of loaded) ck.dispose();
 	};
 	try {
-		const policy = await loadCheckpointTensors(tf, await dirFolder(dir));
+		const policy = await loadCheckpointTensors(tf, await dirFolder(dir), { heads: await headsFolder(args) });
 		loaded.push(policy);
 		const refDir = str(args, 'ref');
 		const ref = refDir ? await loadCheckpointTensors(tf, await dirFolder(refDir)) : null;
@@ -148,6 +149,7 @@ export const GENERATE_OPTIONS = {
 	seed: { type: 'string' },
 	ref: { type: 'string' },
 	head: { type: 'string' },
+	heads: { type: 'string' },
 	beta: { type: 'string' },
 	backend: { type: 'string' },
 	json: { type: 'boolean' },
@@ -163,6 +165,7 @@ export const GENERATE_HELP = `  --input FILE          JSONL prompts, or - for st
   --ref DIR             reference (SFT) checkpoint for the DPO implicit reward; same tokenizer and vocabulary
   --beta B              β of the implicit reward (default ${DEFAULT_BETA})
   --head NAME           the reward head to rank by (config.json reward_heads; default the first)
+  --heads DIR           DPH heads of a Llama-family base kept in their own folder (dph_heads.safetensors)
   --backend NAME        webgpu, wasm or cpu`;
 
 /** Generate for every good line, in order; each result or error is handed over as it comes. */
@@ -202,7 +205,7 @@ export const generateCommand: CliCommand = {
 	name: 'generate',
 	summary: 'sample N answers per prompt and rank them by DPH reward, log-prob and DPO implicit reward',
 	usage:
-		'dph generate <checkpoint-dir> --input prompts.jsonl [--n 8] [--max-new-tokens 64] [--temperature 0.7] [--top-k K] [--top-p 0.95] [--seed S] [--ref DIR] [--head NAME] [--json]',
+		'dph generate <checkpoint-dir> --input prompts.jsonl [--n 8] [--max-new-tokens 64] [--temperature 0.7] [--top-k K] [--top-p 0.95] [--seed S] [--ref DIR] [--head NAME] [--heads DIR] [--json]',
 	help: `Samples answers with the cached decoder (the prompt is the ChatML context followed by <|im_start|>assistant\\n;
 a sample ends at <|im_end|> or after --max-new-tokens) and prints one JSON object per input line, in order:
   {"samples":[{"text","ids","finish":"im_end"|"length","reward","logprob","logprob_sum","implicit_reward"}…],

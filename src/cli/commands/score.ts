@@ -9,7 +9,17 @@ import { contextLength } from '../../lib/dph/model/family.ts';
 import { HeadError, resolveHead } from '../../lib/dph/model/heads.ts';
 import { accuracy, type ItemScore, scoreItems } from '../../lib/dph/score.ts';
 import { dirFolder } from '../../node/checkpoint-folder.ts';
-import { backendArg, type CliCommand, type CliIO, flag, headlessBackend, num, str, UsageError } from '../args.ts';
+import {
+	backendArg,
+	type CliCommand,
+	type CliIO,
+	flag,
+	headlessBackend,
+	num,
+	type ParsedArgs,
+	str,
+	UsageError,
+} from '../args.ts';
 import { bar } from '../progress.ts';
 
 function readInput(path: string): string {
@@ -25,6 +35,17 @@ function describeModel(card: ModelCard): string {
 	const size = `${card.parameters.toLocaleString('en')} parameters, ${card.dtypes.join('/')}`;
 	if (card.family === 'lswt') return `${size}, ${card.pooler} pooler`;
 	return `${card.modelType}, ${size}, ${card.rewardHeads.length ? `${card.pooler} pooler` : 'no DPH head'}`;
+}
+
+/** `--heads DIR`: a folder of DPH heads for a Llama-family base; undefined without the flag. */
+export async function headsFolder(args: ParsedArgs) {
+	const dir = str(args, 'heads');
+	if (dir === undefined) return undefined;
+	try {
+		return await dirFolder(dir);
+	} catch (e) {
+		throw new UsageError(`--heads: ${(e as Error).message}`);
+	}
 }
 
 function progress(io: CliIO, label: string) {
@@ -50,7 +71,7 @@ export const scoreCommand: CliCommand = {
 	name: 'score',
 	summary: 'score candidate answers with a checkpoint: DPH reward and average log-prob per candidate',
 	usage:
-		'dph score <checkpoint-dir> --input items.jsonl [--backend webgpu|wasm|cpu] [--batch N] [--max-len N] [--tokens] [--head NAME] [--stream auto|on|off] [--allow-nonfinite]',
+		'dph score <checkpoint-dir> --input items.jsonl [--backend webgpu|wasm|cpu] [--batch N] [--max-len N] [--tokens] [--head NAME] [--heads DIR] [--stream auto|on|off] [--allow-nonfinite]',
 	help: `Loads a Hugging Face–layout checkpoint folder (config.json, model.safetensors or its shards with
 model.safetensors.index.json, tokenizer.json): an LSWT/DPH model or a Llama-family one (model_type llama or
 qwen2, prompted with its own chat template; docs/MODELS.md), and scores
@@ -71,6 +92,8 @@ Options:
                    max_position_embeddings / n_positions / rope_positions, else 1024)
   --tokens         add "tokens": per candidate, [token, log-prob] pairs
   --head NAME      the reward head to score with (config.json reward_heads; default the first)
+  --heads DIR      DPH heads trained on a Llama-family base (dph_heads.safetensors + dph_config.json) kept in
+                   their own folder; heads saved in the base folder are read without it
   --stream MODE    keep the weights in their file precision and run them one block at a time (on), or upload
                    them all as float32 (off); auto (the default) streams a model over 1 GiB in float32 on wasm
                    and cpu, such as the paper's medium one, which does not fit the 4 GiB wasm heap resident
@@ -82,6 +105,7 @@ Options:
 		'max-len': { type: 'string' },
 		tokens: { type: 'boolean' },
 		head: { type: 'string' },
+		heads: { type: 'string' },
 		'allow-nonfinite': { type: 'boolean' },
 		stream: { type: 'string' },
 	},
@@ -110,6 +134,7 @@ Options:
 			onProgress: (p) => p.phase === 'weights' && loading(p.done, p.total),
 			allowNonfinite: flag(args, 'allow-nonfinite'),
 			stream: streamArg === 'auto' ? undefined : streamArg === 'on',
+			heads: await headsFolder(args),
 		});
 		try {
 			const head = str(args, 'head');
