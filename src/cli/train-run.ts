@@ -6,12 +6,15 @@
  * the exit status is 1.
  */
 
+import { DPH_CONFIG_FILE, DPH_HEADS_FILE, headsFilesFor } from '../lib/dph/checkpoint/dph-heads.ts';
 import { type Dtype, exportDtype, F16RangeError } from '../lib/dph/checkpoint/dtype.ts';
+import { familyOf } from '../lib/dph/model/family.ts';
 import type { TrainConfig } from '../lib/dph/train/config.ts';
 import { type TrainLoopOutcome, trainLoop } from '../lib/dph/train/loop.ts';
 import { type CheckpointRef, trainingConfigJson } from '../lib/dph/train/provenance.ts';
 import { jsonlSha256, RESUME_FILES, resumeFiles } from '../lib/dph/train/resume.ts';
 import type { CheckpointFiles, DPHTrainer, StepMetrics } from '../lib/dph/train/trainer.ts';
+import { dirFolder } from '../node/checkpoint-folder.ts';
 import { assertReplaceable, writeFolderAtomically } from '../node/checkpoint-folder-write.ts';
 import type { CliIO } from './args.ts';
 import { bar, seconds } from './progress.ts';
@@ -24,6 +27,8 @@ export const TRAIN_FOLDER_FILES = [
 	'tokenizer_config.json',
 	'metrics.jsonl',
 	'training_config.json',
+	DPH_HEADS_FILE,
+	DPH_CONFIG_FILE,
 	...RESUME_FILES,
 ] as const;
 
@@ -45,7 +50,20 @@ async function exportFiles(
 	trainer: DPHTrainer,
 	cfg: TrainConfig,
 	log: (s: string) => void,
-): Promise<{ files: CheckpointFiles; dtype: Dtype }> {
+	from: CheckpointRef | null,
+): Promise<{ files: CheckpointFiles | Record<string, string | Uint8Array>; dtype: Dtype }> {
+	// Heads on a Hugging Face base: dph_heads.safetensors + dph_config.json beside it, never a copy of the base.
+	if (familyOf(trainer.modelConfig).name === 'llama' && from) {
+		const c = trainer.modelConfig;
+		const files = await headsFilesFor(
+			await dirFolder(from.path),
+			c,
+			await trainer.weights(),
+			trainer.tokenizer,
+			from.path,
+		);
+		return { files, dtype: 'F32' };
+	}
 	const dtype = exportDtype(cfg.exportDtype);
 	try {
 		return { files: await trainer.export(dtype), dtype };
@@ -122,15 +140,18 @@ export async function runTraining(
 		const written = !diverged || diverged.rolledBackTo !== null;
 		let dtype: Dtype | null = null;
 		if (written) {
-			const exported = await exportFiles(trainer, cfg, log);
+			const exported = await exportFiles(trainer, cfg, log, sources.from);
+			const headsOnly = DPH_CONFIG_FILE in exported.files;
 			dtype = exported.dtype;
 			// After a rollback the optimizer is ahead of the weights: such a folder cannot be resumed.
-			const state = diverged
-				? {}
-				: await resumeFiles(await trainer.trainingState(), cfg, dtype === 'F32' ? null : await trainer.weights(), {
-						from: sources.from?.sha256 ?? null,
-						refFrom: sources.refFrom?.sha256 ?? null,
-					});
+			// (A heads-format run is not resumable yet: its resume state would hold the frozen base too.)
+			const state =
+				diverged || headsOnly
+					? {}
+					: await resumeFiles(await trainer.trainingState(), cfg, dtype === 'F32' ? null : await trainer.weights(), {
+							from: sources.from?.sha256 ?? null,
+							refFrom: sources.refFrom?.sha256 ?? null,
+						});
 			const provenance = trainingConfigJson(
 				cfg,
 				{

@@ -196,6 +196,10 @@ Options:
 			str(args, 'out') ?? (resumeDir !== undefined ? resumeDir : join('runs', `${presetName}-seed${cfg.seed}`)),
 		);
 		try {
+			// A base model's folder is never written to: heads trained on it go to a folder of their own.
+			if (cfg.from !== undefined && resolve(cfg.from) === out) {
+				throw new Error(`${out} is the folder of the starting checkpoint (--from); give another --out`);
+			}
 			await checkOutFolder(out);
 		} catch (e) {
 			throw new UsageError(`--out ${(e as Error).message}`);

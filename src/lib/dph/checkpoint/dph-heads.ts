@@ -299,3 +299,44 @@ export async function attachHeads<C extends { d_model: number; d_ffn: number }>(
 	);
 	return { config: withHeads(config, loaded), heads: loaded };
 }
+
+/** Names of the pooler's and heads' tensors: what the heads format holds. */
+export const isHeadTensor = (name: string): boolean =>
+	name.startsWith('pooler_pipeline.') || name.startsWith('reward_heads.');
+
+/**
+ * The heads format for heads trained on `base` (a trainer's config and weights): the pooler and head tensors of
+ * `weights`, the reward fields of `config`, the base's identity and the tokenizer's end-of-turn token.
+ */
+export async function headsFilesFor(
+	base: CheckpointFolder,
+	config: {
+		d_model: number;
+		d_ffn: number;
+		model_type?: unknown;
+		reward_pooler: PoolerName;
+		reward_heads: string[] | null;
+		reward_dropout: number;
+	},
+	weights: readonly TensorEntry[],
+	tok: Tokenizer,
+	path: string | null,
+) {
+	return dphHeadsFiles(
+		{
+			format: DPH_HEADS_FORMAT,
+			base: {
+				config_sha256: await baseIdentity(base),
+				model_type: typeof config.model_type === 'string' ? config.model_type : null,
+				path,
+			},
+			d_model: config.d_model,
+			d_ffn: config.d_ffn,
+			reward_pooler: config.reward_pooler,
+			reward_heads: [...(config.reward_heads ?? [])],
+			reward_dropout: config.reward_dropout,
+			reward_position: { kind: 'end_of_turn', token: endOfTurnToken(tok) },
+		},
+		weights.filter((t) => isHeadTensor(t.name)),
+	);
+}

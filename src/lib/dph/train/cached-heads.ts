@@ -10,8 +10,8 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { PairBatch, PreferencePair } from '../data';
 import { LOSSES } from '../losses';
-import type { LSWTConfig } from '../model/config';
-import { hiddenStates, logits, type Params, pooledRewards, selectHidden } from '../model/lswt';
+import { familyOf, type ModelConfig } from '../model/family';
+import { type Params, pooledRewards, selectHidden } from '../model/lswt';
 import type { TrainConfig } from './config';
 import {
 	type BatchTensors,
@@ -41,7 +41,7 @@ export interface MicroBatch {
 /** The full forward: the backbone runs on the batch's token ids. */
 export function fullMicroBatch(
 	tf: TF,
-	c: LSWTConfig,
+	c: ModelConfig,
 	p: Params,
 	t: BatchTensors,
 	refSum: tfjs.Tensor | null,
@@ -100,7 +100,7 @@ export class BackboneCache {
 	 */
 	static async build(
 		tf: TF,
-		c: LSWTConfig,
+		c: ModelConfig,
 		p: Params,
 		sources: readonly CacheSource[],
 		batch: (pairs: PreferencePair[]) => PairBatch,
@@ -124,10 +124,10 @@ export class BackboneCache {
 				const shape: [number, number] = [b.rows, b.length];
 				const out = tf.tidy(() => {
 					const ids = tf.tensor2d(b.ids, shape, 'int32');
-					const h = hiddenStates(tf, c, p, ids);
+					const h = familyOf(c).hiddenStates(tf, c, p, ids);
 					const x = selectHidden(tf, h, tf.tensor1d(b.rewardIndex, 'int32'));
 					if (!lp) return [x];
-					const lg = logits(tf, p, h);
+					const lg = familyOf(c).logits(tf, c, p, h);
 					const targets = tf.tensor2d(b.targets, shape, 'int32');
 					return [x, sequenceLogProbs(tf, lg, targets, tf.tensor2d(b.evalMask, shape, 'float32')).mean];
 				});
@@ -158,7 +158,7 @@ export class BackboneCache {
 	}
 
 	/** A micro-batch of `pairs` (chosen rows first, as the full batch stacks them) on the cached vectors. */
-	micro(c: LSWTConfig, p: Params, obj: ObjectiveConfig, head: string, pairs: readonly PreferencePair[]): MicroBatch {
+	micro(c: ModelConfig, p: Params, obj: ObjectiveConfig, head: string, pairs: readonly PreferencePair[]): MicroBatch {
 		const tf = this.tf;
 		const at = pairs.map((pair) => this.index.get(pair)).filter((i): i is number => i !== undefined);
 		const rows = [...at.map((i) => 2 * i), ...at.map((i) => 2 * i + 1)];
@@ -206,7 +206,7 @@ export class LazyBackboneCache {
 		tf: TF,
 		cfg: TrainConfig,
 		trainableNames: readonly string[],
-		run: () => { config: LSWTConfig; params: Params; data: readonly unknown[]; val: readonly unknown[] },
+		run: () => { config: ModelConfig; params: Params; data: readonly unknown[]; val: readonly unknown[] },
 		batch: (pairs: PreferencePair[]) => PairBatch,
 	): LazyBackboneCache | null {
 		if (!canCacheBackbone(cfg, trainableNames)) return null;
@@ -220,7 +220,7 @@ export class LazyBackboneCache {
 		});
 	}
 
-	async micro(c: LSWTConfig, p: Params, obj: ObjectiveConfig, head: string, pairs: PreferencePair[]) {
+	async micro(c: ModelConfig, p: Params, obj: ObjectiveConfig, head: string, pairs: PreferencePair[]) {
 		this.filling ??= this.fill().then((cache) => {
 			if (this.disposed) cache.dispose();
 			else this.filled = cache;

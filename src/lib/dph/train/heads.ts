@@ -9,7 +9,8 @@
  * Only the chosen head trains: the others are frozen, so their tensors are bit-identical in the export.
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import { type LSWTConfig, POOLERS, type PoolerName } from '../model/config';
+import { POOLERS, type PoolerName } from '../model/config';
+import type { ModelConfig } from '../model/family';
 import { HeadError, headKey, headNames, resolveHead, unknownHead } from '../model/heads';
 import { type Params, poolerShapes } from '../model/lswt';
 import { deriveSeed, mulberry32, normal } from '../random';
@@ -58,7 +59,7 @@ export function validateHeads(v: unknown, ck: Checkers): HeadsConfig {
 
 export interface HeadSetup {
 	/** The model config with the heads and pooler the run trains (reward_heads, reward_pooler updated). */
-	modelConfig: LSWTConfig;
+	modelConfig: ModelConfig;
 	/** The head trained and evaluated. */
 	head: string;
 	/** What changed, for the run's log: "added head task", "re-initialised the pooler as bert". */
@@ -86,7 +87,7 @@ function replace(params: Params, name: string, v: tfjs.Variable): void {
 export function setupHeads(
 	tf: TF,
 	cfg: Pick<TrainConfig, 'heads' | 'seed'>,
-	w: { modelConfig: LSWTConfig; params: Params },
+	w: { modelConfig: ModelConfig; params: Params },
 	fromCheckpoint: boolean,
 ): HeadSetup {
 	const h = cfg.heads ?? { reinit: 'none' };
@@ -129,7 +130,7 @@ export function setupHeads(
 	const std = typeof config.init_std === 'number' && config.init_std > 0 ? config.init_std : REFERENCE_INIT_STD;
 	const rand = mulberry32(deriveSeed(cfg.seed, 'heads', name));
 	const notes: string[] = [];
-	let modelConfig: LSWTConfig = isNew ? { ...config, reward_heads: [...names, name] } : config;
+	let modelConfig: ModelConfig = isNew ? { ...config, reward_heads: [...names, name] } : config;
 	if (h.reinit === 'pooler+head') {
 		const pooler = h.pooler ?? config.reward_pooler;
 		for (const [k] of poolerShapes(config)) {
@@ -157,7 +158,7 @@ export function setupHeads(
  * Freeze every reward head but `head`: they take no part in the loss, and leaving them out keeps weight decay off
  * them, so their tensors stay bit-identical. A note says when the shared pooler trains under other heads.
  */
-export function onlyHead<V>(split: FreezeSplit<V>, config: LSWTConfig, head: string, notes: string[]): FreezeSplit<V> {
+export function onlyHead<V>(split: FreezeSplit<V>, config: ModelConfig, head: string, notes: string[]): FreezeSplit<V> {
 	const others = new Set(
 		headNames(config)
 			.filter((n) => n !== head)

@@ -7,8 +7,8 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { type DphObjective, LOSSES } from '../losses';
-import type { LSWTConfig } from '../model/config';
-import { hiddenStates, logits, type Params, rewards } from '../model/lswt';
+import { familyOf, type ModelConfig } from '../model/family';
+import { type Params, rewards } from '../model/lswt';
 import { maskedNextTokenCE, meanCE } from './sft';
 
 type TF = typeof tfjs;
@@ -94,14 +94,14 @@ export interface ObjectiveOutput {
  */
 export function objective(
 	tf: TF,
-	c: LSWTConfig,
+	c: ModelConfig,
 	p: Params,
 	batch: BatchTensors,
 	refSum: Tensor | null,
 	obj: ObjectiveConfig,
 	opts: { training: boolean; dropoutSeed?: number; head?: string },
 ): ObjectiveOutput {
-	const h = hiddenStates(tf, c, p, batch.ids, { training: opts.training });
+	const h = familyOf(c).hiddenStates(tf, c, p, batch.ids, { training: opts.training });
 	const rows = batch.ids.shape[0];
 	const B = batch.chat ? rows : rows / 2;
 	let rw: Tensor;
@@ -121,7 +121,7 @@ export function objective(
 	let sftTokens = tf.scalar(0);
 	// Validation always reports the held-out next-token loss, so it needs the logits whatever the weights.
 	if (obj.dpoWeight > 0 || obj.sftWeight > 0 || !opts.training) {
-		const lg = logits(tf, p, h);
+		const lg = familyOf(c).logits(tf, c, p, h);
 		if (!batch.chat) {
 			const train = sequenceLogProbs(tf, lg, batch.targets, batch.trainMask);
 			avgLogProb = sequenceLogProbs(tf, lg, batch.targets, batch.evalMask).mean;
@@ -145,9 +145,9 @@ export function objective(
 }
 
 /** Summed training-mask log-probs of the frozen reference model, [2B] (no gradient). */
-export function referenceLogProbs(tf: TF, c: LSWTConfig, ref: Params, batch: BatchTensors): Tensor {
+export function referenceLogProbs(tf: TF, c: ModelConfig, ref: Params, batch: BatchTensors): Tensor {
 	return tf.tidy(() => {
-		const h = hiddenStates(tf, c, ref, batch.ids);
-		return sequenceLogProbs(tf, logits(tf, ref, h), batch.targets, batch.trainMask).sum;
+		const h = familyOf(c).hiddenStates(tf, c, ref, batch.ids);
+		return sequenceLogProbs(tf, familyOf(c).logits(tf, c, ref, h), batch.targets, batch.trainMask).sum;
 	});
 }

@@ -11,8 +11,8 @@ import { readText } from '../checkpoint/folder';
 import { type LoadedCheckpoint, loadCheckpointTensors } from '../checkpoint/load';
 import { CharTokenizer } from '../data';
 import type { Tokenizer } from '../data/tokenizer';
-import { type LSWTConfig, preset } from '../model/config';
-import { requireLswt } from '../model/family';
+import { preset } from '../model/config';
+import { type ModelConfig, requireLswt } from '../model/family';
 import { initParams, type Params } from '../model/lswt';
 import { deriveSeed } from '../random';
 import { isObject, type Obj } from '../validate';
@@ -118,7 +118,7 @@ export function overriddenModelFields(raw: Obj): string[] {
 
 export interface StartingWeights {
 	tokenizer: Tokenizer;
-	modelConfig: LSWTConfig;
+	modelConfig: ModelConfig;
 	/** Trainable variables, owned by the trainer. */
 	params: Params;
 	/** The frozen cDPO reference (null without a cDPO term), owned by the trainer. */
@@ -164,7 +164,9 @@ export function startingWeights(tf: TF, cfg: TrainConfig, start?: StartPoint): S
 	}
 	const ck = start.checkpoint;
 	// Checked before any copy is made: nothing to release when it throws.
-	const lswtConfig = requireLswt(ck.config, 'Training from a checkpoint');
+	// A Hugging Face base trains DPH heads on its frozen backbone (the paper's Table 6); the rest is LSWT's for now.
+	const lswtConfig =
+		cfg.trainable === 'heads' ? ck.config : requireLswt(ck.config, 'Training other than --trainable heads');
 	const n = ++copies;
 	const params = variables(tf, ck.params, `start${n}/`, true);
 	// The loaded (non-trainable) variables are the frozen copy of the starting weights: no second copy is made.

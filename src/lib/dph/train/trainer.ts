@@ -21,8 +21,8 @@ import { assertF16Range, type Dtype, exportDtype } from '../checkpoint/dtype';
 import { writeSafetensors } from '../checkpoint/safetensors';
 import { type PackedRows, type PreferencePair, permutation, type TrainExample } from '../data';
 import type { Tokenizer } from '../data/tokenizer';
-import { type LSWTConfig, toConfigJson } from '../model/config';
-import { countParameters, disposeParams, type Params } from '../model/lswt';
+import { familyOf, type ModelConfig } from '../model/family';
+import { disposeParams, type Params } from '../model/lswt';
 import { deriveSeed } from '../random';
 import { fullMicroBatch, LazyBackboneCache, type MicroBatch } from './cached-heads';
 import { freezeParams, type TrainConfig } from './config';
@@ -70,7 +70,7 @@ export class DPHTrainer {
 	/** The checkpoint the run started from (StartPoint.from), or null for a fresh preset model. */
 	readonly from: string | null;
 	private tokenizerConfig: string;
-	readonly modelConfig: LSWTConfig;
+	readonly modelConfig: ModelConfig;
 	readonly params: Params;
 	private ref: Params | null = null;
 	private trainVars: tfjs.Variable[];
@@ -121,7 +121,7 @@ export class DPHTrainer {
 		this.ref = init.ref;
 		this.tokenizerConfig = init.tokenizerConfig;
 		this.from = start?.from ?? null;
-		this.parameterCount = countParameters(this.modelConfig);
+		this.parameterCount = familyOf(this.modelConfig).countParameters(this.modelConfig);
 		// Frozen variables are left out of the gradient and of every parameter group: no gradient, decay or update.
 		const { trainable, frozen } = split;
 		this.frozenNames = frozen;
@@ -355,7 +355,7 @@ export class DPHTrainer {
 		const tensors = (await this.weights()).map((t) => ({ ...t, dtype }));
 		if (dtype === 'F16') assertF16Range(tensors);
 		return {
-			'config.json': `${JSON.stringify(toConfigJson(this.modelConfig), null, 2)}\n`,
+			'config.json': `${JSON.stringify(familyOf(this.modelConfig).toConfigJson(this.modelConfig), null, 2)}\n`,
 			'model.safetensors': writeSafetensors(tensors, { format: 'pt' }),
 			'tokenizer.json': `${JSON.stringify(this.tokenizer.toJSON(), null, 2)}\n`,
 			'tokenizer_config.json': this.tokenizerConfig,

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CharTokenizer, encodeChat, makeChatBatch, makePairBatch } from '../../../../src/lib/dph/data';
 import type { ChatMessage } from '../../../../src/lib/dph/data/types';
+import type { LSWTConfig } from '../../../../src/lib/dph/model/config';
 import { hiddenStates, logits } from '../../../../src/lib/dph/model/lswt';
 import { resolveTrainConfig } from '../../../../src/lib/dph/train/config';
 import { objective } from '../../../../src/lib/dph/train/objective';
@@ -126,7 +127,9 @@ describe('the SFT term in the objective', () => {
 				evalMask: tf.tensor2d(b.evalMask, shape),
 				rewardIndex: tf.tensor1d(b.rewardIndex, 'int32'),
 			};
-			const lg = tf.tidy(() => logits(tf, t.params, hiddenStates(tf, t.modelConfig, t.params, batch.ids)));
+			const lg = tf.tidy(() =>
+				logits(tf, t.params, hiddenStates(tf, t.modelConfig as LSWTConfig, t.params, batch.ids)),
+			);
 			const V = lg.shape[2] as number;
 			const lgData = (await lg.data()) as Float32Array;
 			const half = b.length * 2;
