@@ -109,7 +109,7 @@ export async function loadStreamedCheckpoint(
 	opts: LoadOptions = {},
 	inspected?: CheckpointInfo,
 ): Promise<StreamedCheckpoint> {
-	const info = inspected ?? (await inspectCheckpoint(folder, opts.onProgress));
+	const info = inspected ?? (await inspectCheckpoint(folder, opts.onProgress, opts.heads));
 	const wanted = new Set(info.tensors.map((t) => t.name).filter((n) => !info.report.unexpected.includes(n)));
 	const store = new HalfStore();
 	const t0 = performance.now();

@@ -12,6 +12,7 @@ import { LLAMA_ARCHITECTURES, resolveLlamaConfig } from '../model/llama-config';
 import type { Params } from '../model/lswt';
 import { attachHeads, DphHeadsError, type LoadedHeads } from './dph-heads';
 import { type CheckpointFolder, readText } from './folder';
+import { checkGpuLimits, gpuLimitsOf } from './gpu-limits';
 import { chatExtras, loadTokenizer } from './load-tokenizer';
 import type { SafetensorsFile, TensorInfo } from './safetensors';
 import { INDEX_FILE, openWeights, ShardError } from './sharded';
@@ -332,6 +333,13 @@ export async function loadCheckpointTensors(
 	inspected?: CheckpointInfo,
 ): Promise<LoadedCheckpoint> {
 	const info = inspected ?? (await inspectCheckpoint(folder, opts.onProgress, opts.heads));
+	// Before any upload: on WebGPU a tensor over the device's buffer limits fails later with no name (gpu-limits.ts).
+	const gpu = gpuLimitsOf(tf);
+	if (gpu)
+		checkGpuLimits(
+			info.tensors.filter((t) => !info.report.unexpected.includes(t.name)),
+			gpu,
+		);
 	const wanted = new Set(
 		familyOf(info.config)
 			.parameterShapes(info.config)
