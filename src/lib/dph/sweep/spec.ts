@@ -142,7 +142,8 @@ const STRING_AXES: Partial<Record<Axis, readonly string[] | null>> = {
 
 /** Set `value` at an axis's path in a (partial, raw) config, copying the objects on the way. */
 function withAxis(raw: Obj, axis: Axis, value: ParamValue): Obj {
-	const path = AXIS_PATH[axis];
+	// From a checkpoint the pooler is the new heads' (heads.reinit "pooler+head"): the paper's Table 6 set-up.
+	const path = axis === 'pooler' && raw.from !== undefined ? (['heads', 'pooler'] as const) : AXIS_PATH[axis];
 	if (path.length === 1) return { ...raw, [path[0]]: value };
 	const inner = raw[path[0]];
 	return { ...raw, [path[0]]: { ...(isObject(inner) ? inner : {}), [path[1]]: value } };
@@ -209,11 +210,12 @@ export function parseSweepSpec(raw: unknown, opts: { defaultName?: string } = {}
 		reject('grid', `grid has no axes; give at least one of ${AXES.join(', ')} (e.g. "seed": [1, 2, 3])`);
 	}
 	knownKeys('grid', rawGrid, AXES, 'a sweep axis');
-	// From a checkpoint the model, pooler included, is its config.json: every value would train the same model.
-	if (base.from !== undefined && rawGrid.pooler !== undefined) {
+	// From a checkpoint the model is its config.json: the pooler varies only as newly initialised heads.
+	const reinit = isObject(base.heads) ? base.heads.reinit : undefined;
+	if (base.from !== undefined && rawGrid.pooler !== undefined && reinit !== 'pooler+head') {
 		reject(
 			'grid.pooler',
-			'grid.pooler does nothing with base.from: the model (and its pooler) comes from the checkpoint’s config.json; vary trainable or the objective instead, or drop base.from',
+			'grid.pooler with base.from trains a new pooler and head per value: set base.heads.reinit to "pooler+head" (the checkpoint’s own pooler comes from its config.json), or vary trainable or the objective instead',
 			rawGrid.pooler,
 		);
 	}
