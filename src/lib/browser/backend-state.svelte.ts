@@ -2,7 +2,7 @@
  * The page-wide view of which backend the compute worker got. Started once by the layout; read by the badge,
  * the System page and anything else that wants to say where work will run.
  */
-import type { BackendReport } from '../dph/backend';
+import type { BackendName, BackendReport } from '../dph/backend';
 import { type ComputeWorker, computeWorker } from '../workers/compute-client';
 
 class BackendState {
@@ -19,7 +19,9 @@ class BackendState {
 		w.onDeviceLost((r) => {
 			this.report = r;
 		});
-		w.init()
+		// ?backend=wasm|webgpu|cpu forces a backend for this page load (tests, and a user comparing backends).
+		const forced = new URLSearchParams(globalThis.location?.search ?? '').get('backend');
+		w.init((['webgpu', 'wasm', 'cpu'] as BackendName[]).find((b) => b === forced))
 			.then((r) => {
 				this.report = r;
 				this.error = null;

@@ -21,6 +21,7 @@ import {
 	loadCheckpointTensors,
 	nonFinite,
 } from './load';
+import type { ByteSource } from './source';
 
 type TF = typeof tfjs;
 
@@ -103,6 +104,20 @@ export function shouldStream(backend: string, info: Pick<CheckpointInfo, 'card' 
 	return familyOf(info.config).name === 'lswt' && backend !== 'webgpu' && 4 * info.card.parameters > STREAM_ABOVE_BYTES;
 }
 
+/** `length` bytes at `offset`: into `scratch` (grown as needed) when given and the source can fill a buffer. */
+async function readBytes(
+	source: ByteSource,
+	offset: number,
+	length: number,
+	scratch: { buf: Uint8Array } | null,
+): Promise<Uint8Array> {
+	if (!scratch || !source.readInto) return source.read(offset, length);
+	if (scratch.buf.byteLength < length) scratch.buf = new Uint8Array(length);
+	const view = scratch.buf.subarray(0, length);
+	await source.readInto(offset, view);
+	return view;
+}
+
 /** Read the weights into a HalfStore, checking each for NaN/Inf as loadCheckpointTensors does. */
 export async function loadStreamedCheckpoint(
 	folder: CheckpointFolder,
@@ -116,12 +131,16 @@ export async function loadStreamedCheckpoint(
 	const total = info.tensors.filter((t) => wanted.has(t.name)).reduce((a, t) => a + t.byteLength, 0);
 	let done = 0;
 	const broken: string[] = [];
+	const scratch = { buf: new Uint8Array(0) };
 	for (const t of info.tensors) {
 		if (!wanted.has(t.name)) continue;
 		if (opts.signal?.aborted) throw new DOMException('Loading was stopped', 'AbortError');
-		const bytes = await info.file.source.read(t.offset, t.byteLength);
+		const linear = isLinearWeight(t.name, t.shape);
+		// A weight about to be transposed is read into one reused buffer, so each byte read lands in memory that is
+		// kept: a fresh buffer per tensor would leave ~1 GB of garbage for the collector, which it releases late
+		// and which the process's peak RSS counts.
+		const bytes = await readBytes(info.file.source, t.offset, t.byteLength, linear ? scratch : null);
 		const n = t.byteLength / DTYPE_SIZE[t.dtype];
-		// A fresh buffer per read (the ByteSource contract), so the typed views below own their memory.
 		const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
 		let stored: Stored =
 			t.dtype === 'F32'
@@ -138,7 +157,6 @@ export async function loadStreamedCheckpoint(
 			}
 			broken.push(what);
 		}
-		const linear = isLinearWeight(t.name, t.shape);
 		if (linear) {
 			const [rows, cols] = t.shape;
 			if (stored.dtype === 'F32') {
