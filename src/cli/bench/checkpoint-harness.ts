@@ -46,9 +46,18 @@ const CHUNK_ELEMENTS = 1 << 23; // 16 MB of F16 per write
  * Random F16 weights with magnitudes 2^-12 … 2^-4 (the scale of trained weights, all finite and normal), from a
  * seeded xorshift: generating the values must not dominate the benchmark's set-up.
  */
-export async function writeRandomF16Checkpoint(path: string, config: LSWTConfig, seed = 1): Promise<number> {
+export function writeRandomF16Checkpoint(path: string, config: LSWTConfig, seed = 1): Promise<number> {
+	return writeRandomF16Safetensors(path, parameterShapes(config), seed);
+}
+
+/** The same for any list of tensor names and shapes (the Llama-family bench's model). */
+export async function writeRandomF16Safetensors(
+	path: string,
+	shapes: readonly [string, number[]][],
+	seed = 1,
+): Promise<number> {
 	const layout = planSafetensors(
-		parameterShapes(config).map(([name, shape]) => ({ name, shape, dtype: 'F16' as const })),
+		shapes.map(([name, shape]) => ({ name, shape, dtype: 'F16' as const })),
 		{ format: 'pt' },
 	);
 	let s = seed >>> 0 || 1;
