@@ -27,6 +27,7 @@ import { logSigmoid } from '../../lib/dph/tfops.ts';
 import { dirFolder } from '../../node/checkpoint-folder.ts';
 import { privateTempFolder } from '../../node/checkpoint-folder-write.ts';
 import { writeRandomF16Safetensors } from './checkpoint-harness.ts';
+import { isSoftwareGpu } from './score-harness.ts';
 
 /** SmolLM2-135M's config.json fields that set the shapes (HuggingFaceTB/SmolLM2-135M). */
 export const SMOLLM2_135M = {
@@ -98,7 +99,7 @@ async function headsBench(tf: TF, c: LlamaConfig, p: Params, quick: boolean) {
 		reward_heads: ['reward'],
 		reward_dropout: 0,
 	};
-	const pairs = quick ? 4 : 16;
+	const pairs = quick ? 2 : 8;
 	const [item] = items(2 * pairs, 32);
 	// The fill: every sequence through the backbone once, its reward-position vector kept.
 	const seqs = item.candidates.map((cand) => encodeCandidate(tok, item.messages, cand));
@@ -127,7 +128,9 @@ async function headsBench(tf: TF, c: LlamaConfig, p: Params, quick: boolean) {
 	tf.dispose(feats);
 	const heads: Params = {};
 	for (const [name, shape] of rewardShapes(rc)) {
-		heads[name] = tf.variable(tf.randomNormal(shape, 0, 0.02, 'float32', 1), true, `bench-heads/${name}`);
+		const t = tf.randomNormal(shape, 0, 0.02, 'float32', 1);
+		heads[name] = tf.variable(t, true, `bench-heads/${name}`);
+		t.dispose(); // the variable holds its own reference
 	}
 	const opt = tf.train.adam(1e-3);
 	const chosen = tf.tensor1d(
@@ -178,6 +181,10 @@ async function benchBackend(
 ): Promise<LlamaBackendBench> {
 	const report = await initBackend({ prefer: backend });
 	if (report.backend !== backend) throw new Error(`${backend} did not start (got ${report.backend})`);
+	if (isSoftwareGpu(report.adapter)) {
+		// SwiftShader runs GPU kernels on the CPU: a 135 M model would take many minutes and measure the emulator.
+		throw new Error(`skipped: ${report.label} is a software GPU (CPU emulation)`);
+	}
 	const tf = await getTf();
 	(globalThis as { gc?: () => void }).gc?.();
 	const rss0 = process.memoryUsage().rss;
@@ -214,8 +221,10 @@ export async function llamaBench(
 	quick: boolean,
 	log: (s: string) => void,
 	backends: readonly BackendName[] = BACKENDS,
+	/** Other config.json fields than SmolLM2-135M's (tests run a tiny model through the same harness). */
+	fields: Record<string, unknown> = {},
 ): Promise<LlamaBench> {
-	const config = resolveLlamaConfig(SMOLLM2_135M).config;
+	const config = resolveLlamaConfig({ ...SMOLLM2_135M, ...fields }).config;
 	const shapes = parameterShapes(config);
 	const parameters = shapes.reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
 	const fp32Bytes = 4 * parameters;
@@ -223,7 +232,9 @@ export async function llamaBench(
 	const dir = join(root, 'smollm2-135m-random');
 	const notes: Record<string, string> = {};
 	const out: LlamaBench = {
-		model: 'SmolLM2-135M shape, random F16 weights',
+		model: Object.keys(fields).length
+			? 'a smaller Llama model, random F16 weights'
+			: 'SmolLM2-135M shape, random F16 weights',
 		parameters,
 		fp32Bytes,
 		fileBytes: 0,

@@ -53,11 +53,24 @@ async function trainThroughput(backend: BackendName, modelPreset: 'nano' | 'tiny
 	}
 }
 
-const PARTS = ['landscape', 'selftest', 'train', 'torch', 'heads', 'load', 'score', 'medium', 'generate'] as const;
+const PARTS = [
+	'landscape',
+	'selftest',
+	'train',
+	'torch',
+	'heads',
+	'load',
+	'score',
+	'medium',
+	'generate',
+	'llama',
+] as const;
 type Part = (typeof PARTS)[number];
+/** Parts that run only when named: the Llama part loads a 135 M model on every backend (minutes). */
+const ON_REQUEST: readonly Part[] = ['llama'];
 
 function parseParts(v: string | undefined): Set<Part> {
-	if (v === undefined) return new Set(PARTS);
+	if (v === undefined) return new Set(PARTS.filter((p) => !ON_REQUEST.includes(p)));
 	const out = new Set<Part>();
 	for (const p of v.split(',').map((s) => s.trim())) {
 		if (!(PARTS as readonly string[]).includes(p))
@@ -174,10 +187,13 @@ export const benchCommand: CliCommand = {
   - generation: tokens/s of the cached decoder (one sample, and 8 in a batch) and its speed-up over recomputing
     the whole sequence per token, 64 new tokens after a 40-token prompt, tiny preset, and a 60 M-parameter
     model on wasm (--quick: nano, wasm only)
+  - llama (only with --part llama): a SmolLM2-135M-shaped Llama model (random F16) on each backend: load time
+    and memory after the load over its F32 size, ms per scored candidate, and heads training on cached
+    features (pairs/s) (docs/BENCHMARKS.md § Llama-family models)
 Options:
   --json         print one JSON object on stdout
   --quick        small models and fewer repetitions (for CI smoke runs)
-  --part LIST    only these parts, comma-separated: ${PARTS.join(', ')}
+  --part LIST    only these parts, comma-separated: ${PARTS.join(', ')} (${ON_REQUEST.join(', ')} only when named)
   --score-cap S  do not start a scoring case whose projected call time is over S seconds (default 60)`,
 	options: {
 		json: { type: 'boolean' },
@@ -352,6 +368,10 @@ Options:
 		const gen = parts.has('generate') ? await generateBench(quick, log, notes) : null;
 		if (gen) Object.assign(result, gen.result);
 
+		const llamaHarness = parts.has('llama') ? await import('../bench/llama-harness.ts') : null;
+		const llama = llamaHarness ? await llamaHarness.llamaBench(quick, log) : null;
+		if (llama) result.llama = llama;
+
 		adapter = score?.adapter ?? adapter;
 		const info = describeMachine(adapter);
 		const machine = machineLine(info, { tried: webgpuTried, error: webgpuError });
@@ -383,6 +403,7 @@ Options:
 		}
 		if (torch) io.stdout(torch.text);
 		if (heads) io.stdout(`\n${formatHeadsBench(heads)}`);
+		if (llama && llamaHarness) io.stdout(`\n${llamaHarness.formatLlamaBench(llama)}`);
 		else if (parts.has('heads')) io.stdout(`\nHeads training: ${notes.heads_cache_speedup}\n`);
 		if (load) io.stdout(`\n${formatCheckpointBench(load)}\n  (peak RSS ratio reported: ${RSS_RATIO_DEFINITION})\n`);
 		else if (parts.has('load')) io.stdout(`\nCheckpoint load: ${notes.safetensors_mb_per_s}\n`);
