@@ -5,25 +5,24 @@
  *  - load: seconds, and memory after the load against the model's float32 size (RSS growth in Node; the target is
  *    ≤ 1.5×, the page's budget for a 135 M model);
  *  - scoring: ms per scored candidate (dph score's path: log-probs at the scored positions, batch of candidates);
- *  - heads training on cached features: the backbone once per sequence (the fill), then steps of the pooler and
- *    reward head alone on the cached vectors (SepDPH loss, Adam), in pairs per second.
- * The model is random, so the numbers are speed and memory only, never quality.
+ *  - heads training on cached features through the trainer (`dph train --from DIR --trainable heads`): the
+ *    backbone once per sequence (the fill), then steps of the pooler and reward head alone, in pairs per second.
+  * The model is random, so the numbers are speed and memory only, never quality.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as tfjs from '@tensorflow/tfjs';
 import { BACKENDS, type BackendName, getTf, initBackend, type TF } from '../../lib/dph/backend.ts';
 import { loadCheckpointTensors } from '../../lib/dph/checkpoint/load.ts';
 import { encodeCandidate } from '../../lib/dph/data/chatml.ts';
 import { CharTokenizer } from '../../lib/dph/data/index.ts';
 import type { MultipleChoiceItem } from '../../lib/dph/data/types.ts';
-import { hiddenStates, parameterShapes } from '../../lib/dph/model/llama.ts';
-import { type LlamaConfig, resolveLlamaConfig, toLlamaConfigJson } from '../../lib/dph/model/llama-config.ts';
-import type { Params } from '../../lib/dph/model/lswt.ts';
-import { pooledRewards, type RewardConfig, rewardShapes, selectHidden } from '../../lib/dph/model/reward.ts';
+import { parameterShapes } from '../../lib/dph/model/llama.ts';
+import { resolveLlamaConfig, toLlamaConfigJson } from '../../lib/dph/model/llama-config.ts';
 import { scoreItems } from '../../lib/dph/score.ts';
-import { logSigmoid } from '../../lib/dph/tfops.ts';
+import { resolveTrainConfig } from '../../lib/dph/train/config.ts';
+import { loadStart } from '../../lib/dph/train/start.ts';
+import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
 import { dirFolder } from '../../node/checkpoint-folder.ts';
 import { privateTempFolder } from '../../node/checkpoint-folder-write.ts';
 import { writeRandomF16Safetensors } from './checkpoint-harness.ts';
@@ -90,87 +89,49 @@ function items(n: number, chars: number): MultipleChoiceItem[] {
 	return [{ messages: [{ role: 'user', content: 'Summarise the sentence in a few words, please.' }], candidates }];
 }
 
-async function headsBench(tf: TF, c: LlamaConfig, p: Params, quick: boolean) {
-	const tok = new CharTokenizer();
-	const rc: RewardConfig = {
-		d_model: c.hidden_size,
-		d_ffn: c.intermediate_size,
-		reward_pooler: 'swiglu_bert',
-		reward_heads: ['reward'],
-		reward_dropout: 0,
-	};
-	const pairs = quick ? 2 : 8;
-	const [item] = items(2 * pairs, 32);
-	// The fill: every sequence through the backbone once, its reward-position vector kept.
-	const seqs = item.candidates.map((cand) => encodeCandidate(tok, item.messages, cand));
-	const L = Math.max(...seqs.map((s) => s.ids.length));
-	const t0 = performance.now();
-	const feats: tfjs.Tensor[] = [];
-	for (let s = 0; s < seqs.length; s += 8) {
-		const part = seqs.slice(s, s + 8);
-		const ids = part.flatMap((q) => [...q.ids, ...new Array(L - q.ids.length).fill(c.pad_token_id)]);
-		const f = tf.tidy(() => {
-			const h = hiddenStates(tf, c, p, tf.tensor2d(ids, [part.length, L], 'int32'));
-			return selectHidden(
-				tf,
-				h,
-				tf.tensor1d(
-					part.map((q) => q.rewardIndex),
-					'int32',
-				),
-			);
-		});
-		await f.data();
-		feats.push(f);
-	}
-	const fillMsPerSequence = (performance.now() - t0) / seqs.length;
-	const all = tf.concat(feats);
-	tf.dispose(feats);
-	const heads: Params = {};
-	for (const [name, shape] of rewardShapes(rc)) {
-		const t = tf.randomNormal(shape, 0, 0.02, 'float32', 1);
-		heads[name] = tf.variable(t, true, `bench-heads/${name}`);
-		t.dispose(); // the variable holds its own reference
-	}
-	const opt = tf.train.adam(1e-3);
-	const chosen = tf.tensor1d(
-		Array.from({ length: pairs }, (_, i) => 2 * i),
-		'int32',
-	);
-	const rejected = tf.tensor1d(
-		Array.from({ length: pairs }, (_, i) => 2 * i + 1),
-		'int32',
-	);
-	const steps = quick ? 5 : 20;
-	const ms: number[] = [];
-	try {
-		for (let i = 0; i < steps + 1; i++) {
-			const s0 = performance.now();
-			const loss = opt.minimize(
-				() => {
-					const r = (idx: tfjs.Tensor) => pooledRewards(tf, rc, heads, tf.gather(all, idx), { training: true });
-					return tf.neg(tf.mean(logSigmoid(tf, tf.sub(r(chosen), r(rejected))))) as tfjs.Scalar;
-				},
-				true,
-				Object.values(heads),
-			);
-			await loss?.data();
-			loss?.dispose();
-			if (i > 0) ms.push(performance.now() - s0); // the first step builds kernels and optimizer slots
-		}
-	} finally {
-		opt.dispose();
-		tf.dispose([all, chosen, rejected, ...Object.values(heads)]);
-	}
-	const medianStepMs = median(ms);
-	return {
-		pooler: rc.reward_pooler,
-		fillMsPerSequence,
+/**
+ * Heads training as `dph train --from <llama> --trainable heads` runs it (chat-heads' path): the trainer loads the
+ * folder, the first step fills the cache (the backbone once per training and validation sequence), every later
+ * step runs the pooler and head alone. A fresh swiglu_bert pooler and head, SepDPH only.
+ */
+async function headsBench(tf: TF, dir: string, quick: boolean) {
+	const batchSize = quick ? 2 : 8;
+	const steps = quick ? 4 : 12;
+	const cfg = resolveTrainConfig({
+		from: dir,
 		steps,
-		pairsPerStep: pairs,
-		medianStepMs,
-		pairsPerS: (1000 * pairs) / medianStepMs,
-	};
+		batchSize,
+		trainable: 'heads',
+		objective: { dpoWeight: 0 },
+		heads: { reinit: 'pooler+head', pooler: 'swiglu_bert', name: 'reward', cache: true },
+		data: { trainPairs: steps * batchSize, validationPairs: 2 },
+		optim: { warmupSteps: 1 },
+		evalEvery: steps,
+	});
+	const t = new DPHTrainer(tf, cfg, await loadStart(tf, dirFolder, dir));
+	try {
+		if (!t.cache) throw new Error('the trainer did not cache the backbone: heads were timed with it');
+		const ms: number[] = [];
+		let fill = 0;
+		for (let i = 0; i < steps; i++) {
+			const s0 = performance.now();
+			await t.step();
+			if (i === 0) fill = performance.now() - s0;
+			else ms.push(performance.now() - s0);
+		}
+		const sequences = 2 * (cfg.data.trainPairs + cfg.data.validationPairs);
+		const medianStepMs = median(ms);
+		return {
+			pooler: 'swiglu_bert',
+			fillMsPerSequence: ((t.cache.seconds ?? fill / 1000) * 1000) / sequences,
+			steps,
+			pairsPerStep: batchSize,
+			medianStepMs,
+			pairsPerS: (1000 * batchSize) / medianStepMs,
+		};
+	} finally {
+		t.dispose();
+	}
 }
 
 async function benchBackend(
@@ -195,7 +156,6 @@ async function benchBackend(
 	const rssGrowth = process.memoryUsage().rss - rss0;
 	const tensorBytes = tf.memory().numBytes;
 	try {
-		const c = ck.config as LlamaConfig;
 		// CPU tfjs multiplies in plain JavaScript: a few short candidates keep it to about a minute.
 		const n = backend === 'cpu' || quick ? 2 : 8;
 		const set = items(n, 24);
@@ -204,7 +164,7 @@ async function benchBackend(
 		await scoreItems(tf, ck, set, { batchRows: 8 });
 		const msPerCandidate = (performance.now() - s0) / n;
 		const tokens = encodeCandidate(ck.tokenizer, set[0].messages, set[0].candidates[0]).ids.length;
-		const heads = await headsBench(tf, c, ck.params, quick || backend === 'cpu');
+		const heads = await headsBench(tf, dir, quick || backend === 'cpu');
 		return {
 			backend: report.label,
 			load: { seconds, rssGrowth, rssRatio: rssGrowth / fp32Bytes, tensorRatio: tensorBytes / fp32Bytes },
