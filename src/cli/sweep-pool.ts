@@ -4,7 +4,7 @@
  *
  * The results are those of a serial sweep: every run is computed by the same runSweep from its own seeded config
  * (nothing carries over between runs), and only this thread writes the results file, appending in run order. A run
- * that finishes before an earlier one waits in memory for it (at most N − 1 of them), so the file is byte for byte
+ * that finishes before an earlier one waits in memory for it, so the file is byte for byte
  * the serial one except the timing field "seconds"; on a stop or an error the waiting runs are written at once.
  *
  * Failures follow the serial sweep: a diverged run is a result like any other; any other exception (or a worker

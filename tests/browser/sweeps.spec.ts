@@ -44,3 +44,37 @@ test('the Sweeps page runs a 2-run sweep in the worker, shows mean ± sd, keeps 
 	await expect(page.getByTestId('run-curves').locator('svg').first()).toBeVisible();
 	expect(errors).toEqual([]);
 });
+
+test('the Sweeps page runs a sweep on two workers at once, and the table equals the one of a single worker', async ({
+	page,
+}) => {
+	// Two SwiftShader WebGPU devices share the CPU with each other (and with other work): minutes, not seconds.
+	test.setTimeout(900_000);
+	const errors: string[] = [];
+	page.on('pageerror', (e) => errors.push(e.message));
+	await page.goto('/sweeps');
+	await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', /webgpu|wasm|cpu/, {
+		timeout: 60_000,
+	});
+	await page.getByRole('button', { name: 'Tiny demo (2 runs, seconds)' }).click();
+	const start = page.getByTestId('sweep-start');
+	const rows = page.getByTestId('sweep-table').locator('tbody tr');
+
+	const runWith = async (workers: string) => {
+		await page.getByTestId('sweep-workers-choice').selectOption(workers);
+		await start.click();
+		await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-workers', workers);
+		// Both runs in progress at the same time, one on each worker.
+		if (workers === '2') await expect(page.getByTestId('sweep-worker-run')).toHaveCount(2, { timeout: 400_000 });
+		await expect(start).toHaveText(/All 2 runs done/, { timeout: 400_000 });
+		await expect(rows).toHaveCount(1);
+		return (await rows.first().locator('td').allTextContents()).map((t) => t.trim()).join(' | ');
+	};
+	const two = await runWith('2');
+	expect(two).toMatch(/^2 \| -?\d+\.\d\d ± \d+\.\d\d/);
+	await page.getByRole('button', { name: 'Clear stored results' }).click();
+	await expect(start).toHaveText('Start sweep');
+	const one = await runWith('1');
+	expect(one).toBe(two);
+	expect(errors).toEqual([]);
+});

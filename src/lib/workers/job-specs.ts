@@ -152,7 +152,13 @@ export interface JobSpecs {
 		 * The sweep spec as JSON (validated in the worker). Results go to IndexedDB under the sweep's name, so
 		 * running the same spec again resumes; `store: 'memory'` keeps them for this job only.
 		 */
-		params: { spec: unknown; backend?: BackendName; store?: 'indexeddb' | 'memory' };
+		params: {
+			spec: unknown;
+			backend?: BackendName;
+			store?: 'indexeddb' | 'memory';
+			/** Run only these runs (indices in the full expansion); the Sweeps page hands one run at a time to each of its workers. */
+			runs?: number[];
+		};
 		progress: SweepJobProgress;
 		result: SweepJobResult;
 	};

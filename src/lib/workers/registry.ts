@@ -85,10 +85,12 @@ export async function loadJobRegistry(): Promise<JobRegistry> {
 			const tf = await getTf();
 			const store = params.store === 'memory' ? new MemoryResultsStore() : new IdbResultsStore(sweep.spec.name);
 			const steps = sweep.runs[0]?.config.steps ?? 0;
+			const only = params.runs ? new Set(params.runs) : null;
 			const outcome = await runSweep(sweep, {
 				tf,
 				backend: report.backend,
 				store,
+				runs: only ? sweep.runs.filter((r) => only.has(r.index)) : undefined,
 				signal: ctx.signal,
 				paused: () => ctx.paused(),
 				// In the page a spec's base.from is a URL (the shipped demo under static/checkpoints/, or any served folder).
