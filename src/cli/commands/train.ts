@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { getTf, initBackend } from '../../lib/dph/backend.ts';
 import { HeadError } from '../../lib/dph/model/heads.ts';
+import type { TrainConfig } from '../../lib/dph/train/config.ts';
 import {
 	DEFAULT_TRAIN_CONFIG,
 	resolveTrainConfig,
 	TRAIN_PRESETS,
-	type TrainConfig,
 	TrainConfigError,
 	withScaledWarmup,
 } from '../../lib/dph/train/config.ts';

@@ -15,6 +15,7 @@ import type { Tokenizer } from '../data/tokenizer';
 import { POOLERS, type PoolerName } from '../model/config';
 import { rewardShapes } from '../model/reward';
 import { sha256Hex } from '../train/provenance';
+import { FileError } from './file-error';
 import type { CheckpointFolder } from './folder';
 import { readSafetensors, type TensorEntry, writeSafetensors } from './safetensors';
 import { isRecord, kindOf } from './tokenizer-json';
@@ -23,15 +24,8 @@ export const DPH_HEADS_FILE = 'dph_heads.safetensors';
 export const DPH_CONFIG_FILE = 'dph_config.json';
 export const DPH_HEADS_FORMAT = 'dph-heads/1';
 
-export class DphHeadsError extends Error {
+export class DphHeadsError extends FileError {
 	override name = 'DphHeadsError';
-	constructor(
-		message: string,
-		/** The file the problem is in, e.g. "heads/dph_config.json". */
-		readonly file: string,
-	) {
-		super(message);
-	}
 }
 
 export interface DphHeadsConfig {

@@ -4,6 +4,8 @@
  * their headers only; tensors are still read one at a time, each from its own shard, so a sharded model loads with
  * the same memory as a single file.
  */
+
+import { FileError } from './file-error';
 import type { CheckpointFolder } from './folder';
 import { readText } from './folder';
 import { openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
@@ -12,14 +14,8 @@ import type { ByteSource } from './source';
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 
-export class ShardError extends Error {
+export class ShardError extends FileError {
 	override name = 'ShardError';
-	constructor(
-		message: string,
-		readonly file: string,
-	) {
-		super(message);
-	}
 }
 
 export interface Weights {

@@ -11,8 +11,8 @@ import { familyOf, type ModelConfig } from '../model/family';
 import { type Params, rewards } from '../model/lswt';
 import { maskedNextTokenCE, meanCE } from './sft';
 
-type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
+type TF = typeof tfjs;
 
 export interface ObjectiveConfig {
 	dph: DphObjective;
