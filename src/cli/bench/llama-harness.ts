@@ -7,7 +7,7 @@
  *  - scoring: ms per scored candidate (dph score's path: log-probs at the scored positions, batch of candidates);
  *  - heads training on cached features through the trainer (`dph train --from DIR --trainable heads`): the
  *    backbone once per sequence (the fill), then steps of the pooler and reward head alone, in pairs per second.
-  * The model is random, so the numbers are speed and memory only, never quality.
+ * The model is random, so the numbers are speed and memory only, never quality.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -215,6 +215,8 @@ export async function llamaBench(
 				const r = await benchBackend(b, dir, fp32Bytes, quick);
 				r.tensorGrowth = (await getTf()).memory().numTensors - before;
 				out.backends[b] = r;
+				// Each backend's line as soon as it is measured: a run stopped later still leaves these.
+				log(`llama: ${formatLlamaRow(b, r)}\n`);
 			} catch (e) {
 				out.backends[b] = null;
 				notes[b] = `unavailable: ${(e as Error).message.split('\n')[0]}`;
@@ -226,14 +228,17 @@ export async function llamaBench(
 	return out;
 }
 
+function formatLlamaRow(name: string, r: LlamaBackendBench): string {
+	return (
+		`  ${name.padEnd(7)} load ${r.load.seconds.toFixed(1)} s, memory ${r.load.rssRatio.toFixed(2)}× F32 (tensors ${r.load.tensorRatio.toFixed(2)}×) · ` +
+		`score ${r.score.msPerCandidate.toFixed(0)} ms/candidate (${r.score.tokens} tokens) · ` +
+		`heads ${r.heads.pairsPerS.toFixed(0)} pairs/s on cached features (${r.heads.medianStepMs.toFixed(1)} ms/step of ${r.heads.pairsPerStep}; fill ${r.heads.fillMsPerSequence.toFixed(0)} ms/sequence)`
+	);
+}
+
 export function formatLlamaBench(b: LlamaBench): string {
-	const rows = Object.entries(b.backends).map(([name, r]) => {
-		if (!r) return `  ${name.padEnd(7)} ${b.notes[name] ?? 'unavailable'}`;
-		return (
-			`  ${name.padEnd(7)} load ${r.load.seconds.toFixed(1)} s, memory ${r.load.rssRatio.toFixed(2)}× F32 (tensors ${r.load.tensorRatio.toFixed(2)}×) · ` +
-			`score ${r.score.msPerCandidate.toFixed(0)} ms/candidate (${r.score.tokens} tokens) · ` +
-			`heads ${r.heads.pairsPerS.toFixed(0)} pairs/s on cached features (${r.heads.medianStepMs.toFixed(1)} ms/step of ${r.heads.pairsPerStep}; fill ${r.heads.fillMsPerSequence.toFixed(0)} ms/sequence)`
-		);
-	});
+	const rows = Object.entries(b.backends).map(([name, r]) =>
+		r ? formatLlamaRow(name, r) : `  ${name.padEnd(7)} ${b.notes[name] ?? 'unavailable'}`,
+	);
 	return `Llama family, ${b.model} (${(b.parameters / 1e6).toFixed(1)} M parameters, ${(b.fp32Bytes / 2 ** 20).toFixed(0)} MiB as F32):\n${rows.join('\n')}\n`;
 }
