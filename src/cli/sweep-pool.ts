@@ -18,6 +18,7 @@ import type { ResultsStore, RunResult } from '../lib/dph/sweep/results.ts';
 import { type SweepOutcome, storedResults } from '../lib/dph/sweep/runner.ts';
 import type { ExpandedSweep, SweepRun } from '../lib/dph/sweep/spec.ts';
 import { StartError } from '../lib/dph/train/start.ts';
+import { int, type ParsedArgs } from './args.ts';
 
 export interface WorkerInit {
 	sweep: ExpandedSweep;
@@ -123,11 +124,16 @@ export async function runSweepPool(sweep: ExpandedSweep, opts: PoolOptions): Pro
 	await new Promise<void>((resolveAll) => {
 		let live = 0;
 		const workers: Worker[] = [];
+		const exited = new Set<Worker>();
 		const onAbort = () => {
 			stopped = true;
 			for (const w of workers) {
 				w.postMessage({ type: 'stop' } satisfies ToWorker);
-				setTimeout(() => void w.terminate(), STOP_GRACE_MS).unref();
+				setTimeout(() => {
+					if (exited.has(w)) return;
+					log(`worker ${workers.indexOf(w)} did not stop within ${STOP_GRACE_MS / 1000} s; terminated\n`);
+					void w.terminate();
+				}, STOP_GRACE_MS).unref();
 			}
 		};
 		const dispatch = (w: Worker, k: number) => {
@@ -184,6 +190,7 @@ export async function runSweepPool(sweep: ExpandedSweep, opts: PoolOptions): Pro
 			w.on('exit', (code) => {
 				if (settled) return;
 				settled = true;
+				exited.add(w);
 				const run = active.get(k);
 				if (run && !stopped && !failure)
 					failure = new Error(`sweep worker ${k} exited (code ${code}) during run ${run.id}`);
@@ -201,6 +208,11 @@ export async function runSweepPool(sweep: ExpandedSweep, opts: PoolOptions): Pro
 	if (failure) throw failure;
 	const results = queue.flatMap((r) => stored.get(r.id) ?? []);
 	return { results, executed, skipped, stopped: stopped || executed < pending.length, jobs };
+}
+
+/** `--jobs N`, 1..256; undefined when not given (defaultJobs decides). */
+export function jobsArg(args: ParsedArgs): number | undefined {
+	return int(args, 'jobs', 1, 256);
 }
 
 /** Bytes one run is expected to need: a worker's own tfjs and wasm heap, plus the model's training state. */

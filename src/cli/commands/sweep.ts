@@ -18,7 +18,6 @@ import {
 	flag,
 	headlessBackend,
 	int,
-	num,
 	type ParsedArgs,
 	str,
 	UsageError,
@@ -26,7 +25,7 @@ import {
 import { inlineJsonlPath, readJsonObject } from '../config-file.ts';
 import { acquireLock, LockBusyError, shownPath } from '../lock.ts';
 import { bar, seconds } from '../progress.ts';
-import { defaultJobs, estimateRunBytes, runSweepPool } from '../sweep-pool.ts';
+import { defaultJobs, estimateRunBytes, jobsArg, runSweepPool } from '../sweep-pool.ts';
 
 function readSpec(file: string): ExpandedSweep {
 	const raw = readJsonObject(file, 'sweep spec');
@@ -62,10 +61,7 @@ function outputFormat(args: ParsedArgs): TableFormat {
 }
 
 function digitsOf(args: ParsedArgs): number {
-	const d = num(args, 'digits', 2) ?? 2;
-	if (!Number.isInteger(d) || d < 0 || d > 10)
-		throw new UsageError(`--digits must be a whole number in 0..10, got ${d}`);
-	return d;
+	return int(args, 'digits', 0, 10) ?? 2;
 }
 
 function refuse(args: ParsedArgs, mode: string, names: string[]) {
@@ -88,7 +84,7 @@ async function runCommand(file: string, args: ParsedArgs, io: CliIO): Promise<nu
 	const format = outputFormat(args);
 	const digits = digitsOf(args);
 	const backend = backendArg(args);
-	const jobs = int(args, 'jobs', 1, 256);
+	const jobs = jobsArg(args);
 	let shard: Shard | null = null;
 	const shardText = str(args, 'shard');
 	if (shardText !== undefined) {
