@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { onBackend } from './tests/browser/backend';
 
 const port = Number(process.env.DPH_TEST_PORT ?? 4317);
 
@@ -19,7 +20,7 @@ export default defineConfig({
 	testDir: 'tests/browser',
 	// Benchmarks measure and assert nothing, and cost half a minute: `DPH_BENCH_BROWSER=1` runs them
 	// (docs/BENCHMARKS.md). Left out rather than skipped, because npm test counts a skipped test as a failure.
-	testIgnore: process.env.DPH_BENCH_BROWSER ? [] : ['**/*-redraw.spec.ts'],
+	testIgnore: process.env.DPH_BENCH_BROWSER ? [] : ['**/*-redraw.spec.ts', '**/*-bench.spec.ts'],
 	timeout: 120_000,
 	expect: { timeout: 30_000 },
 	fullyParallel: false,
@@ -33,6 +34,9 @@ export default defineConfig({
 		headless: true,
 		viewport: { width: 1280, height: 800 },
 		launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs },
+		// No spec times the backends unasked: each starts with the override WebGPU (what the specs were written on);
+		// tests/browser/backend-pick.spec.ts measures, the faster training specs pick wasm (tests/browser/backend.ts).
+		...onBackend('webgpu'),
 	},
 	webServer: {
 		command: 'node scripts/test-server.mjs',

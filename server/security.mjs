@@ -18,7 +18,8 @@ const HTL_PLACEHOLDER_HASHES = Array.from(
 
 /**
  * The CSP for the app's own pages and assets. Cells are compiled with `new Function` ('unsafe-eval'), tfjs
- * compiles its wasm kernels ('wasm-unsafe-eval'), and CodeMirror, KaTeX, Plot and the inspector set inline styles.
+ * compiles its wasm kernels ('wasm-unsafe-eval') and its threaded build's workers importScripts() the module from a
+ * blob: URL (blob:), and CodeMirror, KaTeX, Plot and the inspector set inline styles.
  * connect-src 'self' keeps a notebook cell from posting the user's notebooks to another host.
  * @param {string[]} scriptHashes CSP sources ('sha256-…') of the inline scripts this page may run
  * @returns {string}
@@ -26,7 +27,7 @@ const HTL_PLACEHOLDER_HASHES = Array.from(
 export function appCsp(scriptHashes = []) {
 	return [
 		"default-src 'self'",
-		`script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval' ${scriptHashes.join(' ')}`.trim(),
+		`script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval' blob: ${scriptHashes.join(' ')}`.trim(),
 		`script-src-attr 'unsafe-hashes' ${HTL_PLACEHOLDER_HASHES}`,
 		"style-src 'self' 'unsafe-inline'",
 		"img-src 'self' data: blob:",
@@ -41,6 +42,18 @@ export function appCsp(scriptHashes = []) {
 	].join('; ');
 }
 
+/**
+ * COOP same-origin (no other page gets a handle on ours) + COEP require-corp make the pages and their workers
+ * crossOriginIsolated, which gives them SharedArrayBuffer, which tfjs-backend-wasm needs for its threaded SIMD
+ * build (issue 17.2); CORP same-origin keeps other sites from embedding our files. Everything the app loads is its
+ * own, so COEP blocks nothing. vite dev/preview send the same (vite.config.ts).
+ */
+export const ISOLATION_HEADERS = {
+	'Cross-Origin-Opener-Policy': 'same-origin',
+	'Cross-Origin-Embedder-Policy': 'require-corp',
+	'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
 /** For anything that is data, not a page (API answers, notebook files): nothing in it may run or load. */
 export const DATA_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'";
 
@@ -54,8 +67,7 @@ export function setSecurityHeaders(res) {
 	// origin check below would then refuse.
 	res.setHeader('Referrer-Policy', 'same-origin');
 	res.setHeader('X-Frame-Options', 'DENY');
-	res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-	res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+	for (const [name, value] of Object.entries(ISOLATION_HEADERS)) res.setHeader(name, value);
 	res.setHeader('Content-Security-Policy', DATA_CSP);
 }
 

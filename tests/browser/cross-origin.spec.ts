@@ -88,6 +88,15 @@ test('the app runs under its Content-Security-Policy without violations, and its
 	expect(csp).toContain("frame-ancestors 'none'");
 	expect(csp).toContain("connect-src 'self'");
 	expect(first?.headers()['x-content-type-options']).toBe('nosniff');
+	// Cross-origin isolation (wasm threads): the page and its compute worker get SharedArrayBuffer.
+	expect(first?.headers()['cross-origin-opener-policy']).toBe('same-origin');
+	expect(first?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+	expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+	// The service-worker fallback for static hosts is served, and stays unregistered where the headers arrive.
+	const coi = await page.request.get('/coi-serviceworker.js');
+	expect(coi.ok()).toBe(true);
+	expect(await coi.text()).toContain('Cross-Origin-Embedder-Policy');
+	expect(await page.evaluate(() => navigator.serviceWorker.getRegistrations().then((r) => r.length))).toBe(0);
 	await page.waitForLoadState('networkidle');
 	await page.goto('/notebooks/welcome');
 	await expect(outputOf(page, 'margin')).toContainText('optimal reward margin is 2.197');

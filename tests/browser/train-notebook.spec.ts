@@ -1,5 +1,10 @@
 import { expect, test } from '@playwright/test';
+import { onBackend } from './backend';
 import { cellNamed, outputOf, runButtonOf } from './cells';
+
+// wasm, what the page measures fastest here: on SwiftShader WebGPU the same run takes minutes (train.spec.ts keeps
+// the one WebGPU training test).
+test.use(onBackend('wasm'));
 
 test('the Train a DPH model notebook runs a short training job on request and charts it', async ({ page }) => {
 	test.setTimeout(480_000);

@@ -134,6 +134,10 @@ describe('security headers on every response', () => {
 				expect(r.headers['x-content-type-options'], name).toBe('nosniff');
 				expect(r.headers['referrer-policy'], name).toBe('same-origin');
 				expect(r.headers['x-frame-options'], name).toBe('DENY');
+				// Cross-origin isolation (wasm threads) on every answer, pages and the files their workers load alike.
+				expect(r.headers['cross-origin-opener-policy'], name).toBe('same-origin');
+				expect(r.headers['cross-origin-embedder-policy'], name).toBe('require-corp');
+				expect(r.headers['cross-origin-resource-policy'], name).toBe('same-origin');
 				expect(r.headers['content-security-policy'], name).toContain("frame-ancestors 'none'");
 			}
 			const pageCsp = String(replies.page.headers['content-security-policy']);

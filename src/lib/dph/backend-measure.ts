@@ -9,6 +9,7 @@
 import {
 	type BackendName,
 	type BackendReport,
+	defaultWasmThreads,
 	detectEnvironment,
 	getTf,
 	type InitOptions,
@@ -247,7 +248,7 @@ export async function cacheKeyParts(threads?: number): Promise<CacheKeyParts> {
 	}
 	// tfjs turns wasm threads off in Node and without cross-origin isolation (SharedArrayBuffer).
 	const isolated = env !== 'node' && g.crossOriginIsolated === true;
-	const wasmThreads = isolated ? (threads ?? g.navigator?.hardwareConcurrency ?? 1) : 1;
+	const wasmThreads = isolated ? (threads ?? defaultWasmThreads() ?? 1) : 1;
 	return { environment: env, agent, adapter, wasmThreads, tfjsVersion: tf.version_core };
 }
 

@@ -164,7 +164,8 @@ async function tryBackend(
 		const wasm = await import('@tensorflow/tfjs-backend-wasm');
 		const paths = opts.wasmPaths ?? (detectEnvironment() === 'node' ? undefined : defaultWasmPaths());
 		if (paths && !wasmStarted) wasm.setWasmPaths(paths);
-		if (opts.threads && !wasmStarted) wasm.setThreadsCount(opts.threads);
+		const threads = opts.threads ?? defaultWasmThreads();
+		if (threads && !wasmStarted) wasm.setThreadsCount(threads);
 		wasmStarted = true;
 	}
 	const ok = await tf.setBackend(name);
@@ -172,6 +173,17 @@ async function tryBackend(
 	await tf.ready();
 	return null;
 }
+/**
+ * Threads for wasm in a cross-origin isolated page: one per core, at most the 8 pthread workers tfjs 4.22 builds
+ * in advance (a pthread beyond them would be started from inside our worker, which waits on it: a hang). Node and
+ * pages that are not isolated get tfjs' own choice (one thread).
+ */
+export function defaultWasmThreads(): number | undefined {
+	const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
+	if (detectEnvironment() === 'node' || g.crossOriginIsolated !== true) return undefined;
+	return Math.max(1, Math.min(8, g.navigator?.hardwareConcurrency ?? 1));
+}
+
 /** tfjs refuses setWasmPaths once the wasm module is built, and ignores a later setThreadsCount. */
 let wasmStarted = false;
 

@@ -3,6 +3,7 @@
  * post messages themselves. Requests carry ids so replies and progress reach the right caller.
  */
 import type { BackendName, BackendReport } from '../dph/backend';
+import type { MeasureProgress } from '../dph/backend-measure';
 import type { JobKind, JobSpecs } from './job-specs';
 import type { FromWorker, ToWorker } from './protocol';
 
@@ -48,6 +49,7 @@ export class ComputeWorker {
 		if (!p) return;
 		switch (m.type) {
 			case 'progress':
+			case 'measure-progress':
 				p.onProgress?.(m.progress as never);
 				return;
 			case 'ready':
@@ -73,8 +75,20 @@ export class ComputeWorker {
 		return { id, result };
 	}
 
-	init(prefer?: BackendName): Promise<BackendReport> {
-		return this.request<BackendReport>({ type: 'init', prefer }).result;
+	/**
+	 * Start (or switch) the worker's backend: `prefer` names one; without it, `measured` starts on the measured
+	 * choice (timing the backends now when `cached` is stale or `force`), reporting each phase to `onProgress`.
+	 */
+	init(
+		prefer?: BackendName,
+		opts: {
+			threads?: number;
+			measured?: { cached: string | null; force?: boolean };
+			onProgress?: (p: MeasureProgress) => void;
+		} = {},
+	): Promise<BackendReport> {
+		const { onProgress, ...rest } = opts;
+		return this.request<BackendReport>({ type: 'init', prefer, ...rest }, onProgress as (p: never) => void).result;
 	}
 
 	/** Run a job in the worker; `stop()` aborts it between steps (the result then says it was stopped). */

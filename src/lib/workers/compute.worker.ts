@@ -4,6 +4,7 @@
  * Owned by ComputeWorker (compute-client.ts); speaks the protocol in protocol.ts; runs the jobs of registry.ts (typed in job-specs.ts).
  */
 import { initBackend, onDeviceLost, simulateDeviceLoss } from '../dph/backend';
+import type { MeasureProgress } from '../dph/backend-measure';
 import type { JobContext, JobKind, JobRegistry } from './job-specs';
 import type { FromWorker, ToWorker } from './protocol';
 import { loadJobRegistry } from './registry';
@@ -14,6 +15,8 @@ const running = new Map<number, AbortController>();
 /** Paused jobs and the resolver that resumes them. */
 const pauses = new Map<number, { promise: Promise<void>; resume: () => void }>();
 let registry: Promise<JobRegistry> | null = null;
+/** The backend start in progress: jobs wait for it, so none runs on a backend that is only being timed. */
+let settling: Promise<unknown> = Promise.resolve();
 
 onDeviceLost((report) => post({ type: 'device-lost', report }));
 
@@ -21,6 +24,7 @@ async function runJob<K extends JobKind>(id: number, kind: K, params: Parameters
 	const ctl = new AbortController();
 	running.set(id, ctl);
 	try {
+		await settling;
 		registry ??= loadJobRegistry();
 		const fn = (await registry)[kind] as JobRegistry[K];
 		const jobCtx: JobContext<K> = {
@@ -39,9 +43,16 @@ ctx.onmessage = async (ev: MessageEvent<ToWorker>) => {
 	const msg = ev.data;
 	try {
 		switch (msg.type) {
-			case 'init':
-				post({ type: 'ready', id: msg.id, report: await initBackend(msg.prefer ? { prefer: msg.prefer } : {}) });
+			case 'init': {
+				const { id, prefer, threads, measured } = msg;
+				const onProgress = (progress: MeasureProgress) => post({ type: 'measure-progress', id, progress });
+				const started = initBackend(
+					prefer ? { prefer, threads } : measured ? { threads, measured: { ...measured, onProgress } } : { threads },
+				);
+				settling = started.catch(() => {});
+				post({ type: 'ready', id, report: await started });
 				break;
+			}
 			case 'job':
 				await runJob(msg.id, msg.kind, msg.params);
 				break;
