@@ -77,6 +77,14 @@ describe('dph bench', () => {
 		// Cached and uncached heads training are the same run (tests/lib/dph/train/cached-heads.test.ts checks it).
 		expect(Math.abs(j.heads_cache.cached.finalLoss - j.heads_cache.uncached.finalLoss)).toBeLessThan(1e-4);
 
+		// The PyTorch side-by-side: measured where torch is installed, else null with the reason
+		// (tests/cli/bench/torch-harness.test.ts checks the two sides build the same model).
+		for (const k of ['workbench', 'torch_1_thread', 'torch_2_threads']) {
+			const v = j.train_step_ms[k];
+			if (v === null) expect(j.notes[`train_step_ms.${k}`], k).toMatch(/\S/);
+			else expect(Number.isFinite(v) && v > 0, k).toBe(true);
+		}
+
 		// Nothing that is now measured is still listed as pending.
 		for (const k of Object.keys(j.pending ?? {})) expect(k).not.toMatch(/safetensors|score/);
 		// The whole quick bench (every backend, a scratch checkpoint) runs here: ~90 s on a busy 2-core machine.

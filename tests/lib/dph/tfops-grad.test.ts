@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dense, rotateHalf, sumRows } from '../../../src/lib/dph/tfops';
+import { dense, embed, ONE_HOT_MAX, rotateHalf, sumRows } from '../../../src/lib/dph/tfops';
 
 tf.env().set('PROD', true);
 
@@ -69,6 +69,25 @@ for (const backend of ['wasm', 'cpu']) {
 				});
 			}
 		}
+
+		it('embed without a gradient equals tf.gather, for a table either side of ONE_HOT_MAX', async () => {
+			await tf.setBackend(backend);
+			const before = tf.memory().numTensors;
+			for (const [V, D] of [
+				[7, 4],
+				[Math.floor(ONE_HOT_MAX / 8) + 1, 8],
+			]) {
+				const table = tf.tensor2d(vals(V * D, 8), [V, D]);
+				const ids = tf.tensor2d([0, V - 1, 3, 3, 1, 5], [2, 3], 'int32');
+				const got = embed(tf, table, ids);
+				const want = tf.gather(table, ids);
+				expect(got.shape).toEqual([2, 3, D]);
+				// A one-hot row times the table is exactly the looked-up row: one 1·x, the rest 0·x.
+				expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+				tf.dispose([table, ids, got, want]);
+			}
+			expect(tf.memory().numTensors).toBe(before);
+		});
 
 		it('sumRows equals the column sums', async () => {
 			await tf.setBackend(backend);

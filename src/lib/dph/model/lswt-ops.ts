@@ -17,7 +17,7 @@ export function linear(tf: TF, x: Tensor, w: Tensor, b?: Tensor): Tensor {
 		const shape = x.shape;
 		const x2 = tf.reshape(x, [-1, shape[shape.length - 1]]) as tfjs.Tensor2D;
 		const wT = transposedWeights.get(w); // kv-cache.ts: decoding on wasm, nothing trains
-		const y = wT ? (b ? tf.add(tf.matMul(x2, wT), b) : tf.matMul(x2, wT)) : dense(tf, x2, w, b);
+		const y = wT ? tf.fused.matMul({ a: x2, b: wT as tfjs.Tensor2D, bias: b }) : dense(tf, x2, w, b);
 		return tf.reshape(y, [...shape.slice(0, -1), w.shape[0]]);
 	});
 }
@@ -64,16 +64,33 @@ const layerNorms = new WeakMap<TF, LayerNormFn>();
 /**
  * SwiGLU feed-forward: fc1 to [a, g] (value first, as the reference), a ⊙ silu(g), fc2. The two halves come from
  * fc1's weight rows [0, F) and [F, 2F) — contiguous slices of a weight — rather than from a split of the [B, S, 2F]
- * activation, which on wasm was the largest single cost of a tiny-model step. Decoding (transposed weights
- * registered, kv-cache.ts) keeps the one product and the split: its activations are one row.
+ * activation, which on wasm was the largest single cost of a tiny-model step. With transposed weights registered
+ * (kv-cache.ts: decoding, the streamed scorer, the frozen cDPO reference) the halves are column slices of fc1ᵀ,
+ * or for fewer rows than d_model (decoding) a split of the small activation.
  */
 export function swigluFfn(tf: TF, h: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor {
 	return tf.tidy(() => {
-		if (transposedWeights.has(w1)) {
-			const [a, g] = tf.split(linear(tf, h, w1, b1), 2, -1);
-			return linear(tf, tf.mul(a, tf.mul(g, tf.sigmoid(g))), w2, b2);
-		}
 		const F = (w1.shape[0] as number) / 2;
+		const w1T = transposedWeights.get(w1);
+		if (w1T) {
+			const [D, N] = [w1.shape[1] as number, h.size / (h.shape[h.shape.length - 1] as number)];
+			let a: Tensor;
+			let g: Tensor;
+			// Whichever copy is smaller: the activation (N rows of 2F) or the transposed weight (D rows of 2F).
+			if (N < D) [a, g] = tf.split(linear(tf, h, w1, b1), 2, -1);
+			else {
+				const x2 = tf.reshape(h, [-1, D]) as tfjs.Tensor2D;
+				const half = (k: number) =>
+					tf.fused.matMul({
+						a: x2,
+						b: tf.slice(w1T, [0, k * F], [D, F]) as tfjs.Tensor2D,
+						bias: tf.slice(b1, [k * F], [F]),
+					});
+				[a, g] = [half(0), half(1)];
+			}
+			const inner = tf.reshape(tf.mul(a, tf.mul(g, tf.sigmoid(g))), [...h.shape.slice(0, -1), F]);
+			return linear(tf, inner, w2, b2);
+		}
 		const a = linear(tf, h, tf.slice(w1, [0, 0], [F, -1]), tf.slice(b1, [0], [F]));
 		const g = linear(tf, h, tf.slice(w1, [F, 0], [F, -1]), tf.slice(b1, [F], [F]));
 		return linear(tf, tf.mul(a, tf.mul(g, tf.sigmoid(g))), w2, b2);

@@ -11,7 +11,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { mulberry32, normal } from '../random';
 import { embed, mm } from '../tfops';
 import type { LSWTConfig } from './config';
-import type { KVCache, KVSlot } from './kv-cache';
+import { type KVCache, type KVSlot, transposedWeights } from './kv-cache';
 import { applyRope, layerNorm, linear, swigluFfn, tileHeads } from './lswt-ops';
 
 export { layerNorm };
@@ -287,6 +287,11 @@ export function logits(tf: TF, p: Params, hidden: Tensor): Tensor {
 	});
 }
 
+/** Disposes the variables and any transposed copies registered for them (kv-cache.ts pretranspose). */
 export function disposeParams(p: Params): void {
-	for (const v of Object.values(p)) v.dispose();
+	for (const v of Object.values(p)) {
+		transposedWeights.get(v)?.dispose();
+		transposedWeights.delete(v);
+		v.dispose();
+	}
 }

@@ -7,7 +7,8 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { type DphObjective, LOSSES } from '../losses';
-import { familyOf, type ModelConfig } from '../model/family';
+import { familyOf, isLlama, type ModelConfig } from '../model/family';
+import { pretranspose } from '../model/kv-cache';
 import { type Params, rewards } from '../model/lswt';
 import { maskedNextTokenCE, meanCE } from './sft';
 
@@ -142,6 +143,16 @@ export function objective(
 	const loss = tf.add(tf.add(tf.mul(dphLoss, obj.dphWeight), tf.mul(dpoLoss, obj.dpoWeight)), sftLoss) as tfjs.Scalar;
 	const tokens = batch.ids.size;
 	return { loss, dphLoss, dpoLoss, rw, rl, avgLogProb, sftSum, sftTokens, tokens };
+}
+
+/**
+ * The frozen cDPO reference, its linear weights transposed once (kv-cache.ts pretranspose: on wasm, within its
+ * memory cap) instead of on every step's forward; disposeParams frees the copies with the weights.
+ */
+export function frozenReference(tf: TF, c: ModelConfig, ref: Params | null): Params | null {
+	// LSWT only: a Llama-family reference would also copy its (untied-name) embedding table, up to the 512 MiB cap.
+	if (ref && !isLlama(c)) pretranspose(tf, ref);
+	return ref;
 }
 
 /** Summed training-mask log-probs of the frozen reference model, [2B] (no gradient). */

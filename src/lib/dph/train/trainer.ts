@@ -30,7 +30,7 @@ import { chatBatch, type DataReport, loadRunData, pairBatch, runBatch } from './
 import { TrainingDivergedError } from './diverged';
 import type { FreezeSplit } from './freeze';
 import { type HeadSetup, onlyHead, setupHeads } from './heads';
-import { type BatchTensors, referenceLogProbs } from './objective';
+import { type BatchTensors, frozenReference, referenceLogProbs } from './objective';
 import { clipByGlobalNorm, globalNorm, LaProp, lrSchedule, paramGroups } from './optim';
 import { assignWeights, renameState, type TrainingState } from './resume';
 import { type SftMetrics, SftTally } from './sft';
@@ -118,7 +118,7 @@ export class DPHTrainer {
 		}
 		this.modelConfig = this.heads.modelConfig;
 		this.params = init.params;
-		this.ref = init.ref;
+		this.ref = frozenReference(tf, this.modelConfig, init.ref);
 		this.tokenizerConfig = init.tokenizerConfig;
 		this.from = start?.from ?? null;
 		this.parameterCount = familyOf(this.modelConfig).countParameters(this.modelConfig);
