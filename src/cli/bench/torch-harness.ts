@@ -4,13 +4,13 @@
  * means something on a loaded machine. Rounds alternate (workbench, PyTorch, workbench, PyTorch) so a change in
  * load hits both. Runs only where a `python3` with `torch` is found; otherwise the caller records why in `notes`.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type BackendName, getTf, initBackend } from '../../lib/dph/backend.ts';
 import type { PreferencePair } from '../../lib/dph/data/index.ts';
 import { resolveTrainConfig, type TrainConfig } from '../../lib/dph/train/config.ts';
 import { loadRunData, pairBatch } from '../../lib/dph/train/dataset.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
+import { runChild, runChildJson } from './child.ts';
 
 export const TORCH_SCRIPT = fileURLToPath(new URL('../../../scripts/bench/torch_dph_step.py', import.meta.url));
 
@@ -49,22 +49,6 @@ const median = (xs: number[]) => {
 	return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-	return new Promise((resolve) => {
-		const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-		let out = '';
-		let err = '';
-		child.stdout.on('data', (d: Buffer) => {
-			out += d.toString();
-		});
-		child.stderr.on('data', (d: Buffer) => {
-			err += d.toString();
-		});
-		child.on('error', (e) => resolve({ code: null, out, err: e.message }));
-		child.on('close', (code) => resolve({ code, out, err }));
-	});
-}
-
 /**
  * The first interpreter that imports torch: $DPH_PYTHON, then `python3` on the PATH, then Debian's /usr/bin/python3
  * (where apt's python3-torch lives even when a pyenv or venv python3 comes first on the PATH). Null, with what was
@@ -74,23 +58,15 @@ export async function findTorchPython(): Promise<{ python: string | null; tried:
 	const candidates = [process.env.DPH_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
 	const tried: string[] = [];
 	for (const py of [...new Set(candidates)]) {
-		const r = await run(py, ['-c', 'import torch']);
+		const r = await runChild(py, ['-c', 'import torch']);
 		if (r.code === 0) return { python: py, tried };
 		tried.push(`${py}: ${r.code === null ? r.err : (r.err.trim().split('\n').pop() ?? `exit ${r.code}`)}`);
 	}
 	return { python: null, tried };
 }
 
-async function torchSteps(python: string, args: string[]): Promise<TorchStepReport> {
-	const r = await run(python, [TORCH_SCRIPT, ...args]);
-	if (r.code !== 0)
-		throw new Error(`${TORCH_SCRIPT} exited with ${r.code}: ${r.err.trim().split('\n').slice(-3).join(' ')}`);
-	try {
-		return JSON.parse(r.out.trim().split('\n').pop() ?? '') as TorchStepReport;
-	} catch {
-		throw new Error(`${TORCH_SCRIPT} printed no JSON result: ${r.out.slice(0, 200)}`);
-	}
-}
+const torchSteps = (python: string, args: string[]) =>
+	runChildJson<TorchStepReport>(python, [TORCH_SCRIPT, ...args], TORCH_SCRIPT);
 
 /** The padded shape of the run's training batches: the PyTorch side gets the longest, so it never does less work. */
 function batchShape(cfg: TrainConfig, t: DPHTrainer): { rows: number; seq: number } {

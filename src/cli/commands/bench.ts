@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
@@ -17,6 +16,7 @@ import { resolveTrainConfig } from '../../lib/dph/train/config.ts';
 import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
 import { type CliCommand, flag, num, str, UsageError } from '../args.ts';
 import { type CheckpointLoadBench, formatCheckpointBench } from '../bench/checkpoint-harness.ts';
+import { runChildJson } from '../bench/child.ts';
 import { generateBench } from '../bench/generate-harness.ts';
 import { benchCachedHeads, formatHeadsBench, type HeadsBench } from '../bench/heads-harness.ts';
 import type { MediumScoreBench } from '../bench/medium-score-harness.ts';
@@ -122,34 +122,16 @@ function machineLine(m: MachineInfo, webgpu: { tried: boolean; error: string | n
  * The checkpoint-load bench in a fresh Node process, so its peak RSS holds only the loader and not what the
  * landscape, training or scoring parts left in this process (tfjs' wasm heap never shrinks, for one).
  */
-function loadBenchInChild(quick: boolean): Promise<CheckpointLoadBench> {
+async function loadBenchInChild(quick: boolean): Promise<CheckpointLoadBench> {
 	const bin = fileURLToPath(new URL('../../../bin/dph.mjs', import.meta.url));
 	const args = ['--expose-gc', bin, 'bench', '--part', 'load', '--json', ...(quick ? ['--quick'] : [])];
-	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-		let out = '';
-		let err = '';
-		child.stdout.on('data', (d: Buffer) => {
-			out += d.toString();
-		});
-		child.stderr.on('data', (d: Buffer) => {
-			err += d.toString();
-		});
-		child.on('error', reject);
-		child.on('close', (code) => {
-			if (code !== 0) {
-				reject(new Error(`the load bench process exited with ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`));
-				return;
-			}
-			try {
-				const j = JSON.parse(out.trim().split('\n').pop() ?? '') as { safetensors_load?: CheckpointLoadBench };
-				if (!j.safetensors_load) throw new Error('no safetensors_load in its output');
-				resolve(j.safetensors_load);
-			} catch (e) {
-				reject(new Error(`the load bench process printed no result: ${(e as Error).message}`));
-			}
-		});
-	});
+	const j = await runChildJson<{ safetensors_load?: CheckpointLoadBench }>(
+		process.execPath,
+		args,
+		'the load bench process',
+	);
+	if (!j.safetensors_load) throw new Error('the load bench process printed no safetensors_load');
+	return j.safetensors_load;
 }
 
 async function loadBenchHere(quick: boolean): Promise<CheckpointLoadBench> {
