@@ -55,6 +55,10 @@ describe('dph bench', () => {
 		expect(j.safetensors_peak_rss_ratio_definition).toMatch(/peak RSS/);
 		expect(j.safetensors_load.model).toBe('nano');
 		expect(j.safetensors_load.tensors).toBeGreaterThan(10);
+		// The medium part ran its path (nano with --quick) through the layer-streamed forward.
+		expect(j.medium_score.wasm.msPerCandidate).toBeGreaterThan(0);
+		expect(j.medium_score.wasm.tensorGrowth).toBe(0);
+		expect(j.medium_score.wasm.peakRss).toBeGreaterThan(j.medium_score.fileBytes);
 		// Scoring leaves no tensors behind.
 		for (const [k, run] of Object.entries(j.score.runs as Record<string, { tensorGrowth: number }>))
 			expect(run.tensorGrowth, k).toBe(0);

@@ -168,7 +168,10 @@ export async function benchMediumScoring(
 	} finally {
 		ck.dispose();
 	}
-	if (opts.torch === false) return out;
+	if (opts.torch === false) {
+		notes.push('PyTorch side-by-side not run (--quick)');
+		return out;
+	}
 	const { python, tried } = await findTorchPython();
 	if (!python) {
 		notes.push(

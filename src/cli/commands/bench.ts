@@ -165,7 +165,7 @@ export const benchCommand: CliCommand = {
   - medium: the paper's medium model (random F16, 1.14 GB, cached under ~/.cache/dph/bench-checkpoints) scored
     on wasm layer-streamed, 4 candidates × 128 tokens after a 40-token prompt, in a fresh process: s per
     candidate, peak RSS / F16 file size, and the same call in PyTorch (scripts/bench/torch_score.py, one
-    thread) when python3 has torch, with the ratio (--quick: the tiny preset)
+    thread) when python3 has torch, with the ratio (--quick: the nano preset, no PyTorch)
   - generation: tokens/s of the cached decoder (one sample, and 8 in a batch) and its speed-up over recomputing
     the whole sequence per token, 64 new tokens after a 40-token prompt, tiny preset, and a 60 M-parameter
     model on wasm (--quick: nano, wasm only)
@@ -339,7 +339,13 @@ Options:
 			try {
 				medium =
 					parts.size === 1
-						? await benchMediumScoring({ config: quick ? checkpointBenchConfig('tiny').config : undefined, log })
+						? await benchMediumScoring({
+								// --quick is a smoke run of the path: a nano model, and no PyTorch side (it is its own part).
+								config: quick ? checkpointBenchConfig('nano').config : undefined,
+								candidates: quick ? 2 : 4,
+								torch: !quick,
+								log,
+							})
 						: await benchMediumScoringInChild(quick);
 			} catch (e) {
 				notes.medium_score = `failed: ${(e as Error).message}`;
