@@ -26,9 +26,10 @@ test("the paper's medium-shape checkpoint loads on wasm in the Score page and sc
 	await page.getByTestId('score').click();
 	// A streamed pass shows its blocks with a Stop button while it runs.
 	await expect(page.getByTestId('score-progress')).toContainText(/block \d+ \/ 18/, { timeout: 120_000 });
-	const results = page.getByTestId('score-results');
-	await expect(results.locator('tbody tr').first()).toContainText('red', { timeout: 600_000 });
-	const text = (await results.locator('tbody tr').first().textContent()) ?? '';
+	// Rows are sorted by reward, so the typed candidate's row is found by its text (the empty one is the other row).
+	const row = page.getByTestId('score-results').locator('tbody tr', { hasText: 'red' });
+	await expect(row).toHaveCount(1, { timeout: 600_000 });
+	const text = (await row.textContent()) ?? '';
 	// Reward and log-prob cells are finite numbers (random weights: their values mean nothing).
 	expect(text).toMatch(/-?\d+\.\d+/);
 	expect(text).not.toMatch(/NaN/);
