@@ -79,7 +79,9 @@ describe('dph sweep with base.from (issue 15.10)', () => {
 		expect(spec({ from: '' }, { seed: [1] })).toThrow(/base\.from must name a checkpoint folder/);
 		expect(spec({ refFrom: 'B' }, { seed: [1] })).toThrow(/base\.refFrom needs from/);
 		expect(spec({ from: 'A' }, { pooler: ['bert'] })).toThrow(SweepSpecError);
-		expect(spec({ from: 'A' }, { pooler: ['bert'] })).toThrow(/grid\.pooler does nothing with base\.from/);
+		expect(spec({ from: 'A' }, { pooler: ['bert'] })).toThrow(
+			/grid\.pooler with base\.from trains a new pooler and head per value: set base\.heads\.reinit to "pooler\+head"/,
+		);
 		expect(spec({}, { trainable: ['frozen'] })).toThrow(/grid\.trainable\[0\]/);
 		expect(spec({}, { trainable: ['heads', 'heads'] })).toThrow(/listed twice/);
 		// from stays as written: the config hash does not depend on where the spec file lies.
