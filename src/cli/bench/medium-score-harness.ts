@@ -22,6 +22,7 @@ import type { LSWTConfig } from '../../lib/dph/model/config';
 import { scoreItems } from '../../lib/dph/score';
 import { dirFolder } from '../../node/checkpoint-folder';
 import { cachedRandomCheckpoint } from './cached-checkpoint';
+import { runChildJson } from './child';
 import { findTorchPython } from './torch-harness';
 
 export const TORCH_SCORE_SCRIPT = fileURLToPath(new URL('../../../scripts/bench/torch_score.py', import.meta.url));
@@ -79,33 +80,6 @@ function highWater(reset = false): number | null {
 	} catch {
 		return null;
 	}
-}
-
-/** Run `python` on the args and parse the last line of its stdout as JSON. */
-function runJson<T>(python: string, args: string[]): Promise<T> {
-	return new Promise((resolve, reject) => {
-		const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-		let out = '';
-		let err = '';
-		child.stdout.on('data', (d: Buffer) => {
-			out += d.toString();
-		});
-		child.stderr.on('data', (d: Buffer) => {
-			err += d.toString();
-		});
-		child.on('error', reject);
-		child.on('close', (code) => {
-			if (code !== 0) {
-				reject(new Error(`${args[0]} exited with ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`));
-				return;
-			}
-			try {
-				resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as T);
-			} catch {
-				reject(new Error(`${args[0]} printed no JSON result: ${out.slice(0, 200)}`));
-			}
-		});
-	});
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
@@ -181,12 +155,16 @@ export async function benchMediumScoring(
 	}
 	log('medium scoring: the same call in PyTorch (one thread, like single-thread wasm)…\n');
 	const c = config;
-	const r = await runJson<{ torch: string; threads: number; call_ms: number[]; cpu_ms: number[] }>(python, [
+	const r = await runChildJson<{ torch: string; threads: number; call_ms: number[]; cpu_ms: number[] }>(
+		python,
+		[
+			TORCH_SCORE_SCRIPT,
+			...['--vocab', c.vocab_size, '--d-vocab', c.d_vocab, '--d-model', c.d_model, '--d-ffn', c.d_ffn].map(String),
+			...['--heads', c.n_heads, '--layers', c.n_layers, '--rows', n, '--seq-len', b.length].map(String),
+			...['--scored', shape.scoredPerRow, '--calls', calls, '--threads', 1].map(String),
+		],
 		TORCH_SCORE_SCRIPT,
-		...['--vocab', c.vocab_size, '--d-vocab', c.d_vocab, '--d-model', c.d_model, '--d-ffn', c.d_ffn].map(String),
-		...['--heads', c.n_heads, '--layers', c.n_layers, '--rows', n, '--seq-len', b.length].map(String),
-		...['--scored', shape.scoredPerRow, '--calls', calls, '--threads', 1].map(String),
-	]);
+	);
 	out.torch = {
 		python,
 		torch: r.torch,

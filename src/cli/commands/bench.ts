@@ -1,57 +1,18 @@
-import { cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import {
-	type AdapterDescription,
-	adapterLabel,
-	BACKENDS,
-	type BackendName,
-	currentBackend,
-	getTf,
-	initBackend,
-} from '../../lib/dph/backend.ts';
+import { type AdapterDescription, BACKENDS, currentBackend } from '../../lib/dph/backend.ts';
 import { checkpointBenchConfig } from '../../lib/dph/bench/checkpoint.ts';
 import { benchLandscape, formatLandscapeBench, landscapeSpeedup } from '../../lib/dph/bench/landscape.ts';
 import { runSelfTest } from '../../lib/dph/selftest.ts';
-import { resolveTrainConfig } from '../../lib/dph/train/config.ts';
-import { DPHTrainer } from '../../lib/dph/train/trainer.ts';
 import { type CliCommand, flag, num, str, UsageError } from '../args.ts';
 import { type CheckpointLoadBench, formatCheckpointBench } from '../bench/checkpoint-harness.ts';
 import { runChildJson } from '../bench/child.ts';
 import { generateBench } from '../bench/generate-harness.ts';
 import { benchCachedHeads, formatHeadsBench, type HeadsBench } from '../bench/heads-harness.ts';
+import { describeMachine, machineLine } from '../bench/machine.ts';
 import type { MediumScoreBench } from '../bench/medium-score-harness.ts';
 import { isSoftwareGpu, type ScoreBenchResult } from '../bench/score-harness.ts';
 import { torchBench } from '../bench/torch-harness.ts';
-
-/**
- * Tokens per second of full DPH training steps (forward, reference model, backward, LaProp) for a model preset.
- * The first step compiles kernels and is not timed.
- */
-async function trainThroughput(backend: BackendName, modelPreset: 'nano' | 'tiny', steps: number, batchSize: number) {
-	await initBackend({ prefer: backend });
-	const tf = await getTf();
-	const cfg = resolveTrainConfig({
-		steps: steps + 2,
-		batchSize,
-		model: { preset: modelPreset },
-		data: { trainPairs: 64, validationPairs: 8 },
-		optim: { warmupSteps: 1 },
-	});
-	const t = new DPHTrainer(tf, cfg);
-	try {
-		await t.step();
-		let tokens = 0;
-		let ms = 0;
-		for (let i = 0; i < steps; i++) {
-			const m = await t.step();
-			tokens += (m.tokensPerSecond * m.ms) / 1000;
-			ms += m.ms;
-		}
-		return (tokens * 1000) / ms;
-	} finally {
-		t.dispose();
-	}
-}
+import { trainThroughput } from '../bench/train-throughput.ts';
 
 const PARTS = [
 	'landscape',
@@ -78,44 +39,6 @@ function parseParts(v: string | undefined): Set<Part> {
 		out.add(p as Part);
 	}
 	return out;
-}
-
-interface MachineInfo {
-	cpu: string;
-	cores: number;
-	memory_gib: number;
-	os: string;
-	node: string;
-	/** The WebGPU adapter tfjs got (null when WebGPU did not start or was not part of the run). */
-	webgpu_adapter: string | null;
-	webgpu_software: boolean | null;
-}
-
-function describeMachine(adapter: AdapterDescription | null): MachineInfo {
-	const cpu = cpus();
-	let webgpu: string | null = null;
-	if (adapter) {
-		const detail = [adapter.vendor, adapter.architecture, adapter.description].filter((s) => s?.trim()).join(' / ');
-		webgpu = `${adapterLabel(adapter)}${detail ? ` (${detail})` : ''}${isSoftwareGpu(adapter) ? ', a CPU emulation' : ''}`;
-	}
-	return {
-		cpu: cpu[0]?.model?.trim() ?? 'unknown CPU',
-		cores: cpu.length,
-		memory_gib: Math.round(totalmem() / 2 ** 30),
-		os: `${platform()} ${release()}`,
-		node: process.version,
-		webgpu_adapter: webgpu,
-		webgpu_software: adapter ? isSoftwareGpu(adapter) : null,
-	};
-}
-
-function machineLine(m: MachineInfo, webgpu: { tried: boolean; error: string | null }): string {
-	const gpu = m.webgpu_adapter
-		? `WebGPU: ${m.webgpu_adapter}`
-		: webgpu.tried
-			? `no WebGPU adapter${webgpu.error ? ` (${webgpu.error})` : ''}`
-			: 'WebGPU not probed (no part of this run uses it)';
-	return `${m.cpu} · ${m.cores} cores · ${m.memory_gib} GiB · ${m.os} · Node ${m.node} · ${gpu}`;
 }
 
 /**

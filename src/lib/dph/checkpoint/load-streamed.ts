@@ -13,13 +13,13 @@ import { familyOf } from '../model/family';
 import { DTYPE_SIZE, halvesNonFinite, halvesToF32, transposeHalves } from './dtype';
 import type { CheckpointFolder } from './folder';
 import {
-	CheckpointError,
 	type CheckpointInfo,
 	inspectCheckpoint,
 	type LoadedCheckpoint,
 	type LoadOptions,
 	loadCheckpointTensors,
 	nonFinite,
+	noteNonFinite,
 } from './load';
 import type { ByteSource } from './source';
 
@@ -146,17 +146,12 @@ export async function loadStreamedCheckpoint(
 			t.dtype === 'F32'
 				? { dtype: 'F32', data: new Float32Array(aligned.buffer, aligned.byteOffset, n) }
 				: { dtype: t.dtype, data: new Uint16Array(aligned.buffer, aligned.byteOffset, n) };
-		const bad = stored.dtype === 'F32' ? nonFinite(stored.data) : halvesNonFinite(stored.data, stored.dtype);
-		if (bad) {
-			const what = `tensor ${t.name} has ${bad.count.toLocaleString('en')} NaN/Inf value${bad.count === 1 ? '' : 's'} (first at element ${bad.first})`;
-			if (!opts.allowNonfinite) {
-				throw new CheckpointError(
-					`model.safetensors: ${what}; the checkpoint is unusable (every score would be NaN): retrain or re-export it, or load it anyway with --allow-nonfinite (allowNonfinite)`,
-					'model.safetensors',
-				);
-			}
-			broken.push(what);
-		}
+		noteNonFinite(
+			t.name,
+			stored.dtype === 'F32' ? nonFinite(stored.data) : halvesNonFinite(stored.data, stored.dtype),
+			opts,
+			broken,
+		);
 		if (linear) {
 			const [rows, cols] = t.shape;
 			if (stored.dtype === 'F32') {

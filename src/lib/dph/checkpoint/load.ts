@@ -10,24 +10,18 @@ import { ConfigError, resolveConfig } from '../model/config';
 import { familyOf, familyOfJson, type ModelConfig, SUPPORTED_MODEL_TYPES } from '../model/family';
 import { LLAMA_ARCHITECTURES, resolveLlamaConfig } from '../model/llama-config';
 import type { Params } from '../model/lswt';
+import { CheckpointError } from './checkpoint-error';
 import { attachHeads, DphHeadsError, type LoadedHeads } from './dph-heads';
 import { type CheckpointFolder, readText } from './folder';
 import { checkGpuLimits, gpuLimitsOf } from './gpu-limits';
 import { chatExtras, loadTokenizer } from './load-tokenizer';
+import { nonFinite, noteNonFinite } from './non-finite';
 import type { SafetensorsFile, TensorInfo } from './safetensors';
 import { INDEX_FILE, openWeights, ShardError } from './sharded';
 
 type TF = typeof tfjs;
 
-export class CheckpointError extends Error {
-	override name = 'CheckpointError';
-	constructor(
-		message: string,
-		readonly file: string,
-	) {
-		super(message);
-	}
-}
+export { CheckpointError, nonFinite, noteNonFinite };
 
 export interface ShapeMismatch {
 	name: string;
@@ -307,21 +301,6 @@ export interface LoadOptions {
 	heads?: CheckpointFolder | null;
 }
 
-/** How many values of `data` are NaN or ±Inf, and the index of the first; null when all are finite. */
-export function nonFinite(data: Float32Array): { count: number; first: number } | null {
-	let count = 0;
-	let first = -1;
-	for (let i = 0; i < data.length; i++) {
-		const x = data[i];
-		// x − x is 0 for every finite x and NaN for NaN and ±Inf: one subtraction instead of Number.isFinite's call.
-		if (x - x !== 0) {
-			if (first < 0) first = i;
-			count++;
-		}
-	}
-	return count ? { count, first } : null;
-}
-
 let loads = 0;
 
 /** Load a checkpoint folder (config, tokenizer, weights) into tfjs tensors on the current backend. */
@@ -361,17 +340,7 @@ export async function loadCheckpointTensors(
 			const data = await info.file.read(t.name);
 			// Checked on the float32 copy each tensor passes through anyway, one tensor at a time, so it costs one pass
 			// over memory that is already hot; F16/BF16 NaN and Inf upcast to float32 NaN and Inf.
-			const bad = nonFinite(data);
-			if (bad) {
-				const what = `tensor ${t.name} has ${bad.count.toLocaleString('en')} NaN/Inf value${bad.count === 1 ? '' : 's'} (first at element ${bad.first})`;
-				if (!opts.allowNonfinite) {
-					throw new CheckpointError(
-						`model.safetensors: ${what}; the checkpoint is unusable (every score would be NaN): retrain or re-export it, or load it anyway with --allow-nonfinite (allowNonfinite)`,
-						'model.safetensors',
-					);
-				}
-				broken.push(what);
-			}
+			noteNonFinite(t.name, nonFinite(data), opts, broken);
 			const tensor = tf.tensor(data, t.shape, 'float32');
 			// tfjs variable names are global: a unique prefix lets several checkpoints (and a trainer) coexist.
 			params[t.name] = tf.variable(tensor, false, `ckpt${id}/${t.name}`);

@@ -2,7 +2,7 @@
  * LSWT model configuration with the reference's field names and defaults (Avelina9X/direct-preference-heads,
  * `src/model/configuration.py`, LSWTConfig), so config.json moves between this workbench and PyTorch unchanged.
  */
-import { ConfigError, checkers, showValue } from '../validate';
+import { type Checkers, ConfigError, checkers, showValue } from '../validate';
 
 export type PoolerName = 'identity' | 'bert' | 't5' | 'swiglu_bert' | 'swiglu_t5';
 export const POOLERS: readonly PoolerName[] = ['identity', 'bert', 't5', 'swiglu_bert', 'swiglu_t5'];
@@ -59,6 +59,21 @@ export const REFERENCE_DEFAULTS: LSWTConfig = {
 
 export { ConfigError };
 
+/** The DPH fields every family's config carries (LSWT's own config.json, a Llama base's dph_config.json). */
+export function checkRewardFields(
+	c: { reward_heads: unknown; reward_pooler: unknown; reward_dropout: unknown },
+	ck: Pick<Checkers, 'invalid' | 'num' | 'oneOf'>,
+): void {
+	if (
+		c.reward_heads !== null &&
+		!(Array.isArray(c.reward_heads) && c.reward_heads.every((h) => typeof h === 'string'))
+	) {
+		ck.invalid('reward_heads', c.reward_heads, 'a list of names or null');
+	}
+	ck.oneOf('reward_pooler', c.reward_pooler, POOLERS);
+	ck.num('reward_dropout', c.reward_dropout, (n) => n >= 0 && n < 1, 'in [0, 1)');
+}
+
 /**
  * Validate and fill a config. Missing fields take the reference defaults and are listed in `defaulted`; wrong types
  * and impossible values throw a ConfigError naming the field. `where` prefixes messages ("config.json").
@@ -97,14 +112,7 @@ export function resolveConfig(
 	if ((c.d_model / c.n_heads) % 2 !== 0) fail('d_model', `/ n_heads must be even for rotary embeddings`);
 	if (c.gated_att) fail('gated_att', 'is true, which the reference does not implement either; set it to false');
 	if (!c.gated_ffn) fail('gated_ffn', 'false (GELU FFN) is not supported by the workbench yet; set it to true');
-	if (
-		c.reward_heads !== null &&
-		!(Array.isArray(c.reward_heads) && c.reward_heads.every((h) => typeof h === 'string'))
-	) {
-		invalid('reward_heads', c.reward_heads, 'a list of names or null');
-	}
-	oneOf('reward_pooler', c.reward_pooler, POOLERS);
-	num('reward_dropout', c.reward_dropout, (n) => n >= 0 && n < 1, 'in [0, 1)');
+	checkRewardFields(c, { invalid, num, oneOf });
 	for (const f of CONTEXT_FIELDS) {
 		const v = c[f];
 		if (v === undefined || (v === null && f === 'rope_positions')) continue;

@@ -36,6 +36,29 @@ export function disposeCache(cache: KVCache | null | undefined): void {
 	}
 }
 
+/**
+ * Runs a forward over `newTokens` that reads and fills one slot per layer (`nLayers`), and returns its hidden states
+ * with the cache of past + new tokens. Every family's `extendHidden` is this around its own forward; on an error the
+ * layers already written are freed, so a failed step leaks nothing.
+ */
+export function extendWithSlots(
+	tf: TF,
+	nLayers: number,
+	past: KVCache | null,
+	newTokens: number,
+	forward: (slots: KVSlot[], pastLength: number) => Tensor,
+): { hidden: Tensor; cache: KVCache } {
+	const slots: KVSlot[] = Array.from({ length: nLayers }, (_, i) => ({ past: past?.layers[i] ?? null }));
+	try {
+		const hidden = forward(slots, past?.length ?? 0);
+		const layers = slots.map((s) => s.next as NonNullable<KVSlot['next']>);
+		return { hidden, cache: { length: (past?.length ?? 0) + newTokens, layers } };
+	} catch (e) {
+		for (const s of slots) s.next && tf.dispose([s.next.k, s.next.v]);
+		throw e;
+	}
+}
+
 function mapCache(tf: TF, cache: KVCache, f: (t: Tensor) => Tensor): KVCache {
 	return {
 		length: cache.length,

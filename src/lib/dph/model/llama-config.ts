@@ -5,7 +5,7 @@
  * and left out again by `toLlamaConfigJson`, so config.json round-trips.
  */
 import { ConfigError, checkers, showValue } from '../validate';
-import { POOLERS, type PoolerName } from './config';
+import { checkRewardFields, type PoolerName } from './config';
 
 export const LLAMA_MODEL_TYPES = ['llama', 'qwen2'] as const;
 export type LlamaModelType = (typeof LLAMA_MODEL_TYPES)[number];
@@ -168,14 +168,7 @@ export function resolveLlamaConfig(
 			fail('architectures', `is ${showValue(arch)}; for model_type ${type} the workbench loads ${want} checkpoints`);
 		}
 	}
-	if (
-		c.reward_heads !== null &&
-		!(Array.isArray(c.reward_heads) && c.reward_heads.every((h) => typeof h === 'string'))
-	) {
-		invalid('reward_heads', c.reward_heads, 'a list of names or null');
-	}
-	oneOf('reward_pooler', c.reward_pooler, POOLERS);
-	num('reward_dropout', c.reward_dropout, (n) => n >= 0 && n < 1, 'in [0, 1)');
+	checkRewardFields(c, { invalid, num, oneOf });
 	c.d_model = c.hidden_size;
 	c.d_ffn = c.intermediate_size;
 	c.n_heads = c.num_attention_heads;

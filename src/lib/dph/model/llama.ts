@@ -12,7 +12,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { mulberry32, normal } from '../random';
 import { embed } from '../tfops';
-import type { KVCache, KVSlot } from './kv-cache';
+import { extendWithSlots, type KVCache, type KVSlot } from './kv-cache';
 import { linear } from './linear';
 import type { LlamaConfig } from './llama-config';
 import type { ForwardOptions, Params } from './lswt';
@@ -189,15 +189,9 @@ export function extendHidden(
 	ids: Tensor,
 	past: KVCache | null,
 ): { hidden: Tensor; cache: KVCache } {
-	const slots: KVSlot[] = Array.from({ length: c.num_hidden_layers }, (_, i) => ({ past: past?.layers[i] ?? null }));
-	try {
-		const hidden = forward(tf, c, p, ids, {}, slots, past?.length ?? 0);
-		const layers = slots.map((s) => s.next as NonNullable<KVSlot['next']>);
-		return { hidden, cache: { length: (past?.length ?? 0) + (ids.shape[1] as number), layers } };
-	} catch (e) {
-		for (const s of slots) s.next && tf.dispose([s.next.k, s.next.v]);
-		throw e;
-	}
+	return extendWithSlots(tf, c.num_hidden_layers, past, ids.shape[1] as number, (slots, pastLength) =>
+		forward(tf, c, p, ids, {}, slots, pastLength),
+	);
 }
 
 /** The LM head's weight: lm_head, or the token embedding when tied. */

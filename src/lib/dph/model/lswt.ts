@@ -11,7 +11,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { mulberry32, normal } from '../random';
 import { embed, mm } from '../tfops';
 import type { LSWTConfig } from './config';
-import { type KVCache, type KVSlot, transposedWeights } from './kv-cache';
+import { extendWithSlots, type KVCache, type KVSlot, transposedWeights } from './kv-cache';
 import { applyRope, layerNorm, linear, swigluFfn, tileHeads } from './lswt-ops';
 
 export { layerNorm };
@@ -224,15 +224,9 @@ export function extendHidden(
 	ids: Tensor,
 	past: KVCache | null,
 ): { hidden: Tensor; cache: KVCache } {
-	const slots: KVSlot[] = Array.from({ length: c.n_layers }, (_, i) => ({ past: past?.layers[i] ?? null }));
-	try {
-		const hidden = forward(tf, c, p, ids, {}, slots, past?.length ?? 0);
-		const layers = slots.map((s) => s.next as NonNullable<KVSlot['next']>);
-		return { hidden, cache: { length: (past?.length ?? 0) + (ids.shape[1] as number), layers } };
-	} catch (e) {
-		for (const s of slots) s.next && tf.dispose([s.next.k, s.next.v]);
-		throw e;
-	}
+	return extendWithSlots(tf, c.n_layers, past, ids.shape[1] as number, (slots, pastLength) =>
+		forward(tf, c, p, ids, {}, slots, pastLength),
+	);
 }
 
 /**
