@@ -1,9 +1,14 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
+import { cachedRandomCheckpoint } from '../../src/cli/bench/cached-checkpoint';
+import { MEDIUM_CONFIG } from '../../src/lib/dph/bench/checkpoint';
 
 /**
  * Measures, never asserts, the threaded wasm speed-up in Chromium (docs/BENCHMARKS.md, "Backend choice and wasm
- * threads"): the Train page's default run (nano LSWT, 16 pairs per step) on wasm with 1 thread and with the
- * default (a thread per core here), alternating, tokens/s of each step after the first read from the status line.
+ * threads"), wasm with `?threads=1` against `?threads=<cores>`, alternating: the Train page's default run (nano
+ * LSWT, 16 pairs per step; tokens/s of each step after the first, read from the status line), and the Score page
+ * scoring one 128-token candidate of the paper's medium shape (layer-streamed, random F16 weights).
  * Run with DPH_BENCH_BROWSER=1; left out otherwise (playwright.config.ts), since it only prints figures.
  */
 
@@ -47,4 +52,46 @@ test('wasm threads on and off: Train page tokens/s in Chromium', async ({ page }
 	);
 	expect(one.length).toBeGreaterThan(0);
 	expect(many.length).toBeGreaterThan(0);
+});
+
+const words = 'the quick brown fox jumps over a lazy dog while seven red birds sing'.split(' ');
+/** 128 tokens for the medium model's candidate (the bench checkpoint's tokenizer has one token per character). */
+const longCandidate = Array.from({ length: 40 }, (_, i) => words[i % words.length])
+	.join(' ')
+	.slice(0, 128);
+
+async function scoreMedium(page: Page, dir: string, threads: number): Promise<{ threads: string; seconds: number }> {
+	await page.goto(`/score?backend=wasm&threads=${threads}`);
+	await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
+	await page.getByTestId('open-files').setInputFiles(readdirSync(dir).map((f) => join(dir, f)));
+	await expect(page.getByTestId('model-card')).toContainText('569,864,192', { timeout: 600_000 });
+	await page.getByTestId('prompt').fill('Write one long sentence.');
+	const boxes = page.getByTestId('candidate');
+	await boxes.nth(0).fill(longCandidate);
+	for (let i = 1; i < (await boxes.count()); i++) await boxes.nth(i).fill('');
+	const t0 = Date.now();
+	await page.getByTestId('score').click();
+	await expect(page.getByTestId('score-results').locator('tbody tr', { hasText: 'quick brown' })).toHaveCount(1, {
+		timeout: 600_000,
+	});
+	const seconds = (Date.now() - t0) / 1000;
+	const report = await page.getByTestId('backend-badge').getAttribute('title');
+	return { threads: /(\d+) threads?/.exec(report ?? '')?.[1] ?? '?', seconds };
+}
+
+test('wasm threads on and off: medium-shape scoring on the Score page in Chromium', async ({ page }) => {
+	test.setTimeout(1_200_000);
+	const dir = await cachedRandomCheckpoint('medium', MEDIUM_CONFIG);
+	const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+	const rows: string[] = [];
+	const times: Record<string, number[]> = { one: [], many: [] };
+	for (const threads of [1, cores, 1, cores]) {
+		const r = await scoreMedium(page, dir, threads);
+		times[threads === 1 ? 'one' : 'many'].push(r.seconds);
+		rows.push(`?threads=${threads} (worker reports ${r.threads}): ${r.seconds.toFixed(1)} s to score`);
+	}
+	const best = (xs: number[]) => Math.min(...xs);
+	rows.push(`speed-up ${(best(times.one) / best(times.many)).toFixed(2)}× (best of two each)`);
+	console.log(`\nmedium scoring, wasm threads in Chromium (${cores} cores):\n  ${rows.join('\n  ')}\n`);
+	expect(times.one.length).toBe(2);
 });

@@ -11,7 +11,7 @@ import type { BackendName } from './backend';
 export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
 
 /** Bump when the workload or the figures change meaning, so older measurements are taken again. */
-export const MEASUREMENT_VERSION = 1;
+export const MEASUREMENT_VERSION = 2;
 /** Browsers and drivers update; re-measure after this long even when nothing visible changed. */
 export const MEASUREMENT_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 
@@ -42,6 +42,8 @@ export interface BackendFigure {
 
 export interface BackendChoice {
 	backend: BackendName;
+	/** wasm: the thread count measured fastest (absent: tfjs' default, one thread without isolation). */
+	threads?: number;
 	/** One line for the badge and the System page, e.g. "wasm · 1 100 tok/s — faster here than WebGPU · …". */
 	summary: string;
 	figures: BackendFigure[];
@@ -80,11 +82,38 @@ export function pickFastest(figures: readonly BackendFigure[]): BackendChoice {
 	);
 	const best = sorted[0];
 	const others = figures.filter((f) => f !== best);
-	const head = `${best.backend} · ${rateText(best)}`;
+	// Thread counts only matter to the reader when wasm was timed at more than one.
+	const threads = figures.filter((f) => f.backend === 'wasm').length > 1 ? threadsText : () => '';
+	const head = `${best.backend}${threads(best)} · ${rateText(best)}`;
 	const summary = others.length
-		? `${head} — faster here than ${others.map((f) => `${f.label}, ${rateText(f)}`).join('; ')}`
+		? `${head} — faster here than ${others.map((f) => `${f.label}${threads(f)}, ${rateText(f)}`).join('; ')}`
 		: `${head} — the only backend available here`;
-	return { backend: best.backend, summary, figures: [...figures] };
+	return {
+		backend: best.backend,
+		...(best.threads !== undefined ? { threads: best.threads } : {}),
+		summary,
+		figures: [...figures],
+	};
+}
+
+/** " · 2 threads" for a wasm figure, "" otherwise. */
+export function threadsText(f: Pick<BackendFigure, 'threads'>): string {
+	return f.threads === undefined ? '' : ` · ${f.threads} thread${f.threads === 1 ? '' : 's'}`;
+}
+
+/** The figure of what the worker runs on: its backend and, for wasm timed at several counts, its thread count. */
+export function chosenFigure(
+	figures: readonly BackendFigure[],
+	backend: BackendName | undefined,
+	threads: number | undefined,
+): BackendFigure | undefined {
+	const mine = figures.filter((f) => f.backend === backend);
+	return mine.find((f) => f.threads === undefined || f.threads === threads) ?? mine[0];
+}
+
+/** A figure's key among several of one backend (wasm is timed at more than one thread count). */
+export function figureKey(f: Pick<BackendFigure, 'backend' | 'threads'>): string {
+	return f.threads === undefined ? f.backend : `${f.backend}-${f.threads}`;
 }
 
 /** What identifies "this browser on this adapter": a new browser build, GPU, driver or isolation re-measures. */

@@ -199,18 +199,22 @@ async function measureOne(
 /** Time every candidate backend and return the choice (tfjs is left on whichever was measured last). */
 export async function measureBackends(opts: MeasureOptions = {}): Promise<BackendChoice> {
 	const wanted = opts.candidates ?? BACKEND_NAMES;
-	const order = (['wasm', 'cpu', 'webgpu'] as const).filter((b) => wanted.includes(b));
+	const order = (['wasm', 'cpu', 'webgpu'] as const)
+		.filter((b) => wanted.includes(b))
+		.flatMap((b) => (b === 'wasm' ? wasmThreadCounts(opts.init?.threads) : [undefined]).map((t) => [b, t] as const));
 	const budgetOf = opts.budgetMs ?? measureBudgetMs;
 	const figures: BackendFigure[] = [];
 	let best: number | null = null;
-	for (const [i, name] of order.entries()) {
+	for (const [i, [name, threads]] of order.entries()) {
 		const progress = (phase: MeasureProgress['phase'], figure?: BackendFigure) =>
 			opts.onProgress?.({ backend: name, phase, index: i + 1, total: order.length, ...(figure ? { figure } : {}) });
+		// Timing wasm at another thread count replaces its module: the last run's tensors must be freed first.
+		if (threads !== undefined) await measurementsSettled();
 		const { figure, totalMs } = await measureOne(
 			name,
 			(hw) => budgetOf(best, hw),
 			opts.steps ?? 2,
-			opts.init,
+			threads === undefined ? opts.init : { ...opts.init, threads },
 			opts.skipSoftwareGpu ?? false,
 			(p) => progress(p),
 		);
@@ -220,6 +224,18 @@ export async function measureBackends(opts: MeasureOptions = {}): Promise<Backen
 		progress('done', figure);
 	}
 	return pickFastest(figures);
+}
+
+/**
+ * The wasm thread counts to time: with threads available and none asked for, a thread per core and one thread,
+ * since neither always wins — XNNPACK's threads halve a large product's time but wake up slower than a small
+ * product takes (a 128³ product: 0.2 ms on one thread, 0.7 ms on two, in Chromium on 2 cores). Otherwise only the
+ * default (undefined) or the count asked for.
+ */
+export function wasmThreadCounts(asked: number | undefined): (number | undefined)[] {
+	if (asked !== undefined) return [asked];
+	const all = defaultWasmThreads();
+	return all !== undefined && all > 1 ? [all, 1] : [undefined];
 }
 
 /** Everything the cache key is made of, asked of this environment (one adapter request, no device). */
@@ -252,6 +268,11 @@ export async function cacheKeyParts(threads?: number): Promise<CacheKeyParts> {
 	return { environment: env, agent, adapter, wasmThreads, tfjsVersion: tf.version_core };
 }
 
+/** The measured wasm thread count to start with, unless one was asked for. */
+function threadsOf(c: BackendChoice): { threads?: number } {
+	return c.backend === 'wasm' && c.threads !== undefined ? { threads: c.threads } : {};
+}
+
 export interface AutoOptions extends MeasureOptions {
 	/** The stored measurement (JSON text) from localStorage or ~/.cache/dph/backend.json. */
 	cached: string | null;
@@ -278,7 +299,12 @@ export async function autoBackend(opts: AutoOptions): Promise<BackendReport> {
 	const rest = (b: BackendName) => [b, ...BACKEND_NAMES.filter((x) => x !== b)];
 	if (status.fresh) {
 		const c = status.entry.choice;
-		const report = await initBackend({ ...opts.init, skipSoftwareGpu: false, prefer: rest(c.backend) });
+		const report = await initBackend({
+			...opts.init,
+			...threadsOf(c),
+			skipSoftwareGpu: false,
+			prefer: rest(c.backend),
+		});
 		report.choice = {
 			source: 'measured',
 			summary: c.summary,
@@ -300,7 +326,14 @@ export async function autoBackend(opts: AutoOptions): Promise<BackendReport> {
 	}
 	opts.onMeasureStart?.(status.reason);
 	const choice = await measureBackends(opts);
-	const report = await initBackend({ ...opts.init, skipSoftwareGpu: false, prefer: rest(choice.backend) });
+	// The stragglers' tensors must be gone before a wasm module is replaced for the chosen thread count.
+	await measurementsSettled();
+	const report = await initBackend({
+		...opts.init,
+		...threadsOf(choice),
+		skipSoftwareGpu: false,
+		prefer: rest(choice.backend),
+	});
 	const entry: CachedMeasurement = { version: MEASUREMENT_VERSION, key, measuredAt: Date.now(), choice };
 	opts.save?.(entry);
 	report.choice = {

@@ -160,18 +160,71 @@ async function tryBackend(
 		await tf.ready();
 		return desc;
 	}
+	let restoreCores = () => {};
 	if (name === 'wasm') {
 		const wasm = await import('@tensorflow/tfjs-backend-wasm');
 		const paths = opts.wasmPaths ?? (detectEnvironment() === 'node' ? undefined : defaultWasmPaths());
 		if (paths && !wasmStarted) wasm.setWasmPaths(paths);
 		const threads = opts.threads ?? defaultWasmThreads();
-		if (threads && !wasmStarted) wasm.setThreadsCount(threads);
+		// Another thread count asked of a started wasm (the measurement times 1 thread against N): a new module.
+		const restart =
+			wasmStarted && opts.threads !== undefined && detectEnvironment() !== 'node' && (await wasmThreads()) !== threads;
+		if (restart) replaceWasmModule(tf);
+		const fresh = !wasmStarted || restart;
+		if (threads && fresh) wasm.setThreadsCount(threads);
 		wasmStarted = true;
+		if (threads && threads > 1 && fresh && detectEnvironment() !== 'node') restoreCores = presentCoresForTfjs(threads);
 	}
-	const ok = await tf.setBackend(name);
-	if (!ok) throw new Error(lastFactoryError ?? `tf.setBackend("${name}") failed`);
-	await tf.ready();
+	try {
+		const ok = await tf.setBackend(name);
+		if (!ok) throw new Error(lastFactoryError ?? `tf.setBackend("${name}") failed`);
+		await tf.ready();
+	} finally {
+		restoreCores();
+	}
 	return null;
+}
+
+/**
+ * Drop the started wasm module so the next tf.setBackend('wasm') builds a new one (tfjs fixes the thread pool when
+ * a module starts). Its thread workers are ended, or each module would keep eight idle workers alive. Tensors on
+ * the old module are gone: callers hold none (the measurement disposes its trainer before switching).
+ */
+function replaceWasmModule(tf: TF): void {
+	const factory = tf.findBackendFactory('wasm');
+	const old = tf.findBackend('wasm') as unknown as { wasm?: { PThread?: PThreads } } | null;
+	tf.removeBackend('wasm');
+	const pt = old?.wasm?.PThread;
+	for (const w of [...(pt?.unusedWorkers ?? []), ...(pt?.runningWorkers ?? [])]) w.terminate();
+	if (factory) tf.registerBackend('wasm', factory, WASM_PRIORITY);
+}
+/** The part of Emscripten's PThread object that owns the module's thread workers. */
+interface PThreads {
+	unusedWorkers?: { terminate(): void }[];
+	runningWorkers?: { terminate(): void }[];
+}
+/** tfjs-backend-wasm's registration priority (base.ts). */
+const WASM_PRIORITY = 2;
+
+/**
+ * tfjs-backend-wasm 4.22 caps its XNNPACK pool at `navigator.hardwareConcurrency / 2` (its C++ assumes two
+ * hyper-threads per core) whatever setThreadsCount asks, so a 2-core machine gets one thread. The cap is read once,
+ * while the wasm module starts: for that moment this worker's navigator reports twice the threads we want, and the
+ * real value comes back afterwards. Returns the undo.
+ */
+export function presentCoresForTfjs(threads: number): () => void {
+	const nav = (globalThis as { navigator?: object }).navigator;
+	if (!nav) return () => {};
+	const own = Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency');
+	try {
+		Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => threads * 2 });
+	} catch {
+		return () => {};
+	}
+	return () => {
+		if (own) Object.defineProperty(nav, 'hardwareConcurrency', own);
+		else delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+	};
 }
 /**
  * Threads for wasm in a cross-origin isolated page: one per core, at most the 8 pthread workers tfjs 4.22 builds
@@ -299,7 +352,8 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendReport
 	const tf = await loadTf();
 	if (initPromise) {
 		const r = await initPromise.catch(() => null);
-		if (r && r.backend === order[0]) return r;
+		const sameThreads = order[0] !== 'wasm' || opts.threads === undefined || r?.threads === opts.threads;
+		if (r && r.backend === order[0] && sameThreads) return r;
 		if (r && !opts.prefer) return r;
 	}
 	initPromise = (async () => {

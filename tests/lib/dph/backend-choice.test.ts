@@ -6,6 +6,8 @@ import {
 	type CacheKeyParts,
 	cacheKey,
 	cacheStatus,
+	chosenFigure,
+	figureKey,
 	formatRate,
 	MEASUREMENT_MAX_AGE_MS,
 	MEASUREMENT_VERSION,
@@ -75,6 +77,26 @@ describe('pickFastest', () => {
 			'wasm · 1 100 tok/s — faster here than WebGPU · SwiftShader, < 84 tok/s; CPU (JavaScript), not available: no',
 		);
 		expect(pickFastest([fig('cpu', 30)]).summary).toBe('cpu · 30 tok/s — the only backend available here');
+	});
+
+	it('chooses among wasm thread counts like among backends, and the choice carries the count', () => {
+		const c = pickFastest([fig('wasm', 2770, { threads: 2 }), fig('wasm', 3540, { threads: 1 }), fig('cpu', 130)]);
+		expect(c.backend).toBe('wasm');
+		expect(c.threads).toBe(1);
+		expect(c.summary).toBe(
+			'wasm · 1 thread · 3 500 tok/s — faster here than WebAssembly · 2 threads, 2 800 tok/s; CPU (JavaScript), 130 tok/s',
+		);
+		const many = pickFastest([fig('wasm', 900, { threads: 1 }), fig('wasm', 1500, { threads: 2 })]);
+		expect(many.threads).toBe(2);
+		// Figures without a thread count (cpu, WebGPU) give a choice without one.
+		expect(pickFastest([fig('cpu', 30)]).threads).toBeUndefined();
+		const figs = [fig('wasm', 1, { threads: 2 }), fig('wasm', 1, { threads: 1 }), fig('cpu', 1)];
+		expect(new Set(figs.map(figureKey)).size).toBe(3);
+		// The badge and the System page mark the figure of what the worker runs on, thread count included.
+		expect(chosenFigure(figs, 'wasm', 1)).toBe(figs[1]);
+		expect(chosenFigure(figs, 'wasm', 2)).toBe(figs[0]);
+		expect(chosenFigure(figs, 'cpu', undefined)).toBe(figs[2]);
+		expect(chosenFigure(figs, 'webgpu', undefined)).toBeUndefined();
 	});
 
 	it('breaks an exact tie on the scoring time', () => {
