@@ -9,6 +9,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { BackendFigure, CachedMeasurement, ChoiceSource } from './backend-choice';
 import type { AutoOptions } from './backend-measure';
 import { installNodeWebGPU, isSoftwareDescription, webgpuFactory } from './backend-webgpu';
+import { installFastBatchMatMul } from './kernels/batch-matmul';
 
 export type TF = typeof tfjs;
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -163,6 +164,7 @@ async function tryBackend(
 	let restoreCores = () => {};
 	if (name === 'wasm') {
 		const wasm = await import('@tensorflow/tfjs-backend-wasm');
+		installFastBatchMatMul(tf);
 		const paths = opts.wasmPaths ?? (detectEnvironment() === 'node' ? undefined : defaultWasmPaths());
 		if (paths && !wasmStarted) wasm.setWasmPaths(paths);
 		const threads = opts.threads ?? defaultWasmThreads();

@@ -1,0 +1,151 @@
+/**
+ * A faster BatchMatMul for tfjs-backend-wasm. tfjs 4.22 sends a product to XNNPACK only when it has no batch and
+ * no transposed operand; everything else (attention's [B, H, S, T] products, forward and backward) runs a scalar
+ * triple loop at ~2.4 GFLOP/s. The replacement, batch-matmul.wat, computes batched products on plain operands
+ * straight in the tfjs heap at ~38 GFLOP/s; other cases keep tfjs' own kernel (its 2-D path is XNNPACK, threaded).
+ * mm() in tfops.ts already makes every transpose explicit on wasm, so the model's products all reach the fast path.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { BATCH_MATMUL_WASM, BATCH_MATMUL_WASM_SHARED } from './batch-matmul-wasm';
+
+type TFModule = typeof TF;
+type KernelConfig = TF.KernelConfig;
+type TensorInfo = TF.TensorInfo;
+
+/** What the kernel uses of tfjs-backend-wasm's BackendWasm (its `wasm` is the Emscripten module). */
+interface WasmBackendLike {
+	wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+	dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+	makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+}
+
+type Bmm = (
+	a: number,
+	b: number,
+	c: number,
+	batch: number,
+	m: number,
+	k: number,
+	n: number,
+	aBs: number,
+	bBs: number,
+) => void;
+
+/** One instance per tfjs wasm module: it imports that module's heap. */
+const instances = new WeakMap<object, Bmm | null>();
+
+function decode(base64: string): Uint8Array {
+	const bin = atob(base64);
+	const out = new Uint8Array(bin.length);
+	for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+	return out;
+}
+
+function instanceFor(backend: WasmBackendLike): Bmm | null {
+	const mod = backend.wasm;
+	if (instances.has(mod)) return instances.get(mod) ?? null;
+	let fn: Bmm | null = null;
+	const memory = mod.wasmMemory ?? mod.asm?.memory;
+	if (memory instanceof WebAssembly.Memory) {
+		const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+		try {
+			// ~1 KB: small enough for synchronous compilation even on a page's main thread.
+			const compiled = new WebAssembly.Module(decode(shared ? BATCH_MATMUL_WASM_SHARED : BATCH_MATMUL_WASM));
+			const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+			fn = instance.exports.bmm as Bmm;
+		} catch {
+			// No SIMD, or a heap we cannot import: tfjs' own kernel stays in charge.
+			fn = null;
+		}
+	}
+	instances.set(mod, fn);
+	return fn;
+}
+
+const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+	a.length === b.length && a.every((v, i) => v === b[i]);
+
+/**
+ * The product's sizes when the fast kernel can take it: float32, plain operands, a batch over 1, and batch axes
+ * that are equal or one side's all 1 (a broadcast operand). null otherwise.
+ */
+export function fastBatchPlan(
+	aShape: readonly number[],
+	bShape: readonly number[],
+	transposeA: boolean,
+	transposeB: boolean,
+): { batch: number; m: number; k: number; n: number; aStride: number; bStride: number; outShape: number[] } | null {
+	if (transposeA || transposeB || aShape.length < 2 || bShape.length < 2) return null;
+	const [m, k] = aShape.slice(-2);
+	const [k2, n] = bShape.slice(-2);
+	if (k !== k2) return null;
+	const aOuter = aShape.slice(0, -2);
+	const bOuter = bShape.slice(0, -2);
+	const [batchA, batchB] = [prod(aOuter), prod(bOuter)];
+	if (Math.max(batchA, batchB) <= 1) return null;
+	let outer: readonly number[];
+	if (batchA === batchB && sameShape(aOuter, bOuter)) outer = aOuter;
+	else if (batchB === 1) outer = aOuter;
+	else if (batchA === 1) outer = bOuter;
+	else return null;
+	return {
+		batch: Math.max(batchA, batchB),
+		m,
+		k,
+		n,
+		aStride: batchA === 1 ? 0 : m * k * 4,
+		bStride: batchB === 1 ? 0 : k * n * 4,
+		outShape: [...outer, m, n],
+	};
+}
+
+const INSTALLED = Symbol.for('dph.fastBatchMatMul');
+
+/** Products the fast kernel computed (tests check it, not tfjs' loop, did the work). */
+export const fastBatchMatMulStats = { calls: 0 };
+
+/**
+ * Put the fast kernel in front of tfjs-backend-wasm's BatchMatMul (once per tfjs; it then serves every wasm module
+ * started later, thread-count restarts included). Returns whether it is installed.
+ */
+export function installFastBatchMatMul(tf: TFModule): boolean {
+	const orig = tf.getKernel('BatchMatMul', 'wasm') as (KernelConfig & { [INSTALLED]?: true }) | undefined;
+	if (!orig) return false;
+	if (orig[INSTALLED]) return true;
+	const fallback = orig.kernelFunc;
+	const kernelFunc: TF.KernelFunc = (args) => {
+		const { inputs, attrs } = args;
+		const backend = args.backend as unknown as WasmBackendLike;
+		const a = inputs.a as TensorInfo;
+		const b = inputs.b as TensorInfo;
+		const { transposeA = false, transposeB = false } = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+		const plan =
+			a.dtype === 'float32' && b.dtype === 'float32' ? fastBatchPlan(a.shape, b.shape, transposeA, transposeB) : null;
+		const bmm = plan ? instanceFor(backend) : null;
+		const aData = backend.dataIdMap.get(a.dataId);
+		const bData = backend.dataIdMap.get(b.dataId);
+		if (!plan || !bmm || !aData || !bData) return fallback(args);
+		const out = backend.makeOutput(plan.outShape, 'float32');
+		if (prod(plan.outShape) === 0) return out;
+		const cData = backend.dataIdMap.get(out.dataId);
+		if (!cData) return fallback(args);
+		// With k = 0 the kernel still writes every element of C (zeros): makeOutput's memory is not cleared.
+		fastBatchMatMulStats.calls++;
+		bmm(
+			aData.memoryOffset,
+			bData.memoryOffset,
+			cData.memoryOffset,
+			plan.batch,
+			plan.m,
+			plan.k,
+			plan.n,
+			plan.aStride,
+			plan.bStride,
+		);
+		return out;
+	};
+	tf.unregisterKernel('BatchMatMul', 'wasm');
+	tf.registerKernel({ ...orig, kernelFunc, [INSTALLED]: true } as KernelConfig);
+	return true;
+}
