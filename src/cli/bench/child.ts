@@ -11,9 +11,13 @@ export interface ChildResult {
 	err: string;
 }
 
-export function runChild(cmd: string, args: string[]): Promise<ChildResult> {
+/** env: variables added to this process's environment for the child. */
+export function runChild(cmd: string, args: string[], env?: Record<string, string>): Promise<ChildResult> {
 	return new Promise((resolve) => {
-		const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(cmd, args, {
+			stdio: ['ignore', 'pipe', 'pipe'],
+			...(env ? { env: { ...process.env, ...env } } : {}),
+		});
 		let out = '';
 		let err = '';
 		child.stdout.on('data', (d: Buffer) => {
@@ -28,8 +32,13 @@ export function runChild(cmd: string, args: string[]): Promise<ChildResult> {
 }
 
 /** Runs `cmd args` and parses its last stdout line as JSON; `what` names it in the errors. */
-export async function runChildJson<T>(cmd: string, args: string[], what: string): Promise<T> {
-	const r = await runChild(cmd, args);
+export async function runChildJson<T>(
+	cmd: string,
+	args: string[],
+	what: string,
+	env?: Record<string, string>,
+): Promise<T> {
+	const r = await runChild(cmd, args, env);
 	if (r.code !== 0) throw new Error(`${what} exited with ${r.code}: ${r.err.trim().split('\n').slice(-3).join(' ')}`);
 	try {
 		return JSON.parse(r.out.trim().split('\n').pop() ?? '') as T;

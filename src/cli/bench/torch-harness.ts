@@ -65,8 +65,15 @@ export async function findTorchPython(): Promise<{ python: string | null; tried:
 	return { python: null, tried };
 }
 
-const torchSteps = (python: string, args: string[]) =>
-	runChildJson<TorchStepReport>(python, [TORCH_SCRIPT, ...args], TORCH_SCRIPT);
+/**
+ * PyTorch at n intra-op threads, each count in its own process: Debian's pthread OpenBLAS starts a thread per core
+ * at load and ignores torch.set_num_threads, so a "one thread" run would still multiply on every core (measured
+ * here: 165 ms wall for 329 ms of CPU). OPENBLAS_NUM_THREADS pins it to the count asked for.
+ */
+const torchSteps = (python: string, args: string[], threads: number) =>
+	runChildJson<TorchStepReport>(python, [TORCH_SCRIPT, ...args, '--threads', String(threads)], TORCH_SCRIPT, {
+		OPENBLAS_NUM_THREADS: String(threads),
+	});
 
 /** The padded shape of the run's training batches: the PyTorch side gets the longest, so it never does less work. */
 function batchShape(cfg: TrainConfig, t: DPHTrainer): { rows: number; seq: number } {
@@ -124,7 +131,11 @@ export async function benchTorchSideBySide(opts: {
 				cpuMs.push((c.user + c.system) / 1000);
 			}
 			opts.log?.(`train step side by side, round ${r + 1}/${roundsN}: PyTorch…\n`);
-			torch = await torchSteps(opts.python, [...args, '--threads', r === 0 && !opts.quick ? '1,2' : '1']);
+			torch = await torchSteps(opts.python, args, 1);
+			if (r === 0 && !opts.quick) {
+				const two = await torchSteps(opts.python, args, 2);
+				torch = { ...torch, threads: { ...torch.threads, ...two.threads } };
+			}
 			rounds.push({ workbenchStepMs: ms, workbenchStepCpuMs: cpuMs, torch });
 		}
 		if (!torch) throw new Error('no round ran');

@@ -3,6 +3,7 @@
  * tests/lib/dph/tfops.test.ts, which fails once upstream fixes the bug (so we can drop the workaround).
  */
 import type * as TF from '@tensorflow/tfjs';
+import { fastBatchMatMulActive } from './kernels/batch-matmul';
 
 type Tensor = TF.Tensor;
 type TFModule = typeof TF;
@@ -48,7 +49,9 @@ export const ONE_HOT_MAX = 65_536;
  */
 export function mm(tf: TFModule, a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
 	if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, transposeA, transposeB);
-	const key = `${transposeA}${transposeB}`;
+	// With the fast batched kernel (kernels/batch-matmul.ts) a transposed A costs nothing: it reads A strided.
+	const fastA = fastBatchMatMulActive(tf);
+	const key = `${transposeA}${transposeB}${fastA}`;
 	let byKey = wasmMatMuls.get(tf);
 	if (!byKey) {
 		byKey = new Map();
@@ -63,18 +66,21 @@ export function mm(tf: TFModule, a: Tensor, b: Tensor, transposeA = false, trans
 				[...x.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i)),
 			);
 		const P = (x: Tensor, y: Tensor) => tf.matMul(x, y);
+		/** xᵀ·y. */
+		const PA = (x: Tensor, y: Tensor) => (fastA ? tf.matMul(x, y, true, false) : P(T(x), y));
 		f = tf.customGrad((x, y, save) => {
 			const [A, B] = [x as Tensor, y as Tensor];
 			(save as TF.GradSaveFunc)([A, B]);
+			const Bop = transposeB ? T(B) : B;
 			return {
-				value: P(transposeA ? T(A) : A, transposeB ? T(B) : B),
+				value: transposeA ? PA(A, Bop) : P(A, Bop),
 				gradFunc: (dC, saved) => {
 					const [sA, sB] = saved as [Tensor, Tensor];
 					const d = dC as Tensor;
-					if (!transposeA && !transposeB) return [P(d, T(sB)), P(T(sA), d)];
-					if (!transposeA && transposeB) return [P(d, sB), P(T(d), sA)];
+					if (!transposeA && !transposeB) return [P(d, T(sB)), PA(sA, d)];
+					if (!transposeA && transposeB) return [P(d, sB), PA(d, sA)];
 					if (transposeA && !transposeB) return [P(sB, T(d)), P(sA, d)];
-					return [P(T(sB), T(d)), P(T(d), T(sA))];
+					return [P(T(sB), T(d)), PA(d, T(sA))];
 				},
 			};
 		}) as unknown as (x: Tensor, y: Tensor) => Tensor;
@@ -90,6 +96,9 @@ const wasmMatMuls = new WeakMap<TFModule, Map<string, (x: Tensor, y: Tensor) => 
  */
 export function sumRows(tf: TFModule, x: Tensor): Tensor {
 	if (tf.getBackend() !== 'wasm') return tf.sum(x, 0);
+	// The fast kernel streams x once for onesᵀ·x; XNNPACK would pack x as a weight matrix first.
+	if (fastBatchMatMulActive(tf))
+		return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([x.shape[0], 1]), x, true, false), [x.shape[1] as number]));
 	return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1] as number]));
 }
 
@@ -118,6 +127,8 @@ const wasmDense = new WeakMap<TFModule, DenseFns>();
 function makeWasmDense(tf: TFModule): DenseFns {
 	const T = (m: Tensor) => tf.transpose(m);
 	const dW = (dy: Tensor, x: Tensor) => {
+		// dyᵀ·x straight from the fast kernel, which reads dy strided.
+		if (fastBatchMatMulActive(tf)) return tf.matMul(dy, x, true, false);
 		const [N, out] = dy.shape as [number, number];
 		const inn = x.shape[1] as number;
 		return N * out <= N * inn + inn * out ? tf.matMul(T(dy), x) : T(tf.matMul(T(x), dy));

@@ -1,9 +1,10 @@
 /**
  * A faster BatchMatMul for tfjs-backend-wasm. tfjs 4.22 sends a product to XNNPACK only when it has no batch and
  * no transposed operand; everything else (attention's [B, H, S, T] products, forward and backward) runs a scalar
- * triple loop at ~2.4 GFLOP/s. The replacement, batch-matmul.wat, computes batched products on plain operands
- * straight in the tfjs heap at ~38 GFLOP/s; other cases keep tfjs' own kernel (its 2-D path is XNNPACK, threaded).
- * mm() in tfops.ts already makes every transpose explicit on wasm, so the model's products all reach the fast path.
+ * triple loop at ~2.4 GFLOP/s, and so is every product with a transposed operand. The replacement,
+ * batch-matmul.wat, computes batched products and products with A transposed straight in the tfjs heap at
+ * ~38 GFLOP/s; a plain 2-D product keeps tfjs' kernel (XNNPACK, threaded), and a transposed B too (mm() in
+ * tfops.ts transposes B explicitly on wasm, and passes a transposed A on to this kernel when it is installed).
  */
 import type * as TF from '@tensorflow/tfjs';
 import { BATCH_MATMUL_WASM, BATCH_MATMUL_WASM_SHARED } from './batch-matmul-wasm';
@@ -29,12 +30,14 @@ type Bmm = (
 	n: number,
 	aBs: number,
 	bBs: number,
+	sai: number,
+	sap: number,
 ) => void;
 
 /** One instance per tfjs wasm module: it imports that module's heap. */
 const instances = new WeakMap<object, Bmm | null>();
 
-function decode(base64: string): Uint8Array {
+function decode(base64: string): Uint8Array<ArrayBuffer> {
 	const bin = atob(base64);
 	const out = new Uint8Array(bin.length);
 	for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
@@ -66,24 +69,41 @@ const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 const sameShape = (a: readonly number[], b: readonly number[]) =>
 	a.length === b.length && a.every((v, i) => v === b[i]);
 
+/** How the kernel runs one product: sizes, and byte strides (see batch-matmul.wat). */
+export interface BatchPlan {
+	batch: number;
+	m: number;
+	k: number;
+	n: number;
+	/** Bytes between batches of A and of B; 0 broadcasts that operand. */
+	aStride: number;
+	bStride: number;
+	/** op(A)(i, p) lies at i·sai + p·sap bytes: (k·4, 4) plain, (4, m·4) transposed. */
+	sai: number;
+	sap: number;
+	outShape: number[];
+}
+
 /**
- * The product's sizes when the fast kernel can take it: float32, plain operands, a batch over 1, and batch axes
- * that are equal or one side's all 1 (a broadcast operand). null otherwise.
+ * The product's plan when the fast kernel should take it, else null: float32 (checked by the caller), B not
+ * transposed, and either a batch over 1 or A transposed (both go to tfjs' scalar loop); batch axes equal or one
+ * side's all 1. A plain 2-D product stays with tfjs: XNNPACK does it, on every thread.
  */
 export function fastBatchPlan(
 	aShape: readonly number[],
 	bShape: readonly number[],
 	transposeA: boolean,
 	transposeB: boolean,
-): { batch: number; m: number; k: number; n: number; aStride: number; bStride: number; outShape: number[] } | null {
-	if (transposeA || transposeB || aShape.length < 2 || bShape.length < 2) return null;
-	const [m, k] = aShape.slice(-2);
+): BatchPlan | null {
+	if (transposeB || aShape.length < 2 || bShape.length < 2) return null;
+	const [r, c] = aShape.slice(-2);
+	const [m, k] = transposeA ? [c, r] : [r, c];
 	const [k2, n] = bShape.slice(-2);
 	if (k !== k2) return null;
 	const aOuter = aShape.slice(0, -2);
 	const bOuter = bShape.slice(0, -2);
 	const [batchA, batchB] = [prod(aOuter), prod(bOuter)];
-	if (Math.max(batchA, batchB) <= 1) return null;
+	if (Math.max(batchA, batchB) <= 1 && !transposeA) return null;
 	let outer: readonly number[];
 	if (batchA === batchB && sameShape(aOuter, bOuter)) outer = aOuter;
 	else if (batchB === 1) outer = aOuter;
@@ -96,11 +116,20 @@ export function fastBatchPlan(
 		n,
 		aStride: batchA === 1 ? 0 : m * k * 4,
 		bStride: batchB === 1 ? 0 : k * n * 4,
+		sai: transposeA ? 4 : k * 4,
+		sap: transposeA ? m * 4 : 4,
 		outShape: [...outer, m, n],
 	};
 }
 
 const INSTALLED = Symbol.for('dph.fastBatchMatMul');
+
+/** Whether products on the current tfjs backend go through the fast kernel (wasm with SIMD, once installed). */
+export function fastBatchMatMulActive(tf: TFModule): boolean {
+	if (tf.getBackend() !== 'wasm') return false;
+	const k = tf.getKernel('BatchMatMul', 'wasm') as { [INSTALLED]?: true } | undefined;
+	return !!k?.[INSTALLED] && instanceFor(tf.backend() as unknown as WasmBackendLike) !== null;
+}
 
 /** Products the fast kernel computed (tests check it, not tfjs' loop, did the work). */
 export const fastBatchMatMulStats = { calls: 0 };
@@ -142,6 +171,8 @@ export function installFastBatchMatMul(tf: TFModule): boolean {
 			plan.n,
 			plan.aStride,
 			plan.bStride,
+			plan.sai,
+			plan.sap,
 		);
 		return out;
 	};

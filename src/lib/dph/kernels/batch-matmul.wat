@@ -1,43 +1,43 @@
 ;; A batched float32 matrix product for the tfjs wasm backend's heap (src/lib/dph/kernels/batch-matmul.ts).
 ;; tfjs-backend-wasm 4.22 hands every product with a batch over 1 to a scalar triple loop (~2.4 GFLOP/s here);
-;; this one keeps a 2-row × 16-column block of C in eight SIMD registers and runs at XNNPACK's 2-D speed.
+;; this one keeps a 2-row × 16-column block of C in eight SIMD registers and runs at XNNPACK's 2-D speed. A may be
+;; transposed (its element (i, p) is read at i·sai + p·sap), which tfjs also sends to the loop, 2-D included.
 ;; scripts/build-kernels.mjs assembles it (the shared-memory variant for the threaded build included) into
 ;; batch-matmul-wasm.ts; tests/lib/dph/kernels/batch-matmul.test.ts checks the two agree.
 (module
   (import "env" "memory" (memory 1))
-  ;; C[b] = A[b] · B[b]; row-major f32; pointers in bytes; a_bs/b_bs: bytes between batches (0 broadcasts).
+  ;; C[t] = op(A[t]) · B[t], t < batch; B and C row-major f32; pointers and strides in bytes. a_bs, b_bs: bytes
+  ;; between batches (0 broadcasts that operand). op(A)(i, p) is at A + i·sai + p·sap. Columns go in 16-wide strips
+  ;; (outer loop) so a strip of B (k × 64 bytes) stays in cache while every row pair of C is computed against it.
   (func (export "bmm") (param $a i32) (param $b i32) (param $c i32) (param $batch i32)
         (param $m i32) (param $k i32) (param $n i32) (param $a_bs i32) (param $b_bs i32)
-    (local $i i32) (local $j i32) (local $p i32) (local $ap i32) (local $bp i32) (local $cp i32)
-    (local $nb i32) (local $kb i32) (local $arow i32) (local $arow2 i32) (local $crow i32)
+        (param $sai i32) (param $sap i32)
+    (local $i i32) (local $j i32) (local $p i32) (local $ap i32) (local $ap2 i32) (local $bp i32) (local $cp i32)
+    (local $nb i32) (local $bi i32)
     (local $av v128) (local $av2 v128) (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
     (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
     (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
-    (local $s f32) (local $bi i32) (local $pairs i32)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
     (block $bdone (loop $bloop
       (br_if $bdone (i32.ge_u (local.get $bi) (local.get $batch)))
-      (local.set $i (i32.const 0))
-      ;; two rows at a time
-      (block $idone2 (loop $iloop2
-        (br_if $idone2 (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $m)))
-        (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
-        (local.set $arow2 (i32.add (local.get $arow) (local.get $kb)))
-        (local.set $crow (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))))
-        (local.set $j (i32.const 0))
-        (block $jdone (loop $jloop
-          (br_if $jdone (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $n)))
+      (local.set $j (i32.const 0))
+      (block $jdone (loop $jloop
+        (br_if $jdone (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $n)))
+        (local.set $i (i32.const 0))
+        (block $idone (loop $iloop
+          (br_if $idone (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $m)))
           (local.set $c0 (v128.const i32x4 0 0 0 0)) (local.set $c1 (v128.const i32x4 0 0 0 0))
           (local.set $c2 (v128.const i32x4 0 0 0 0)) (local.set $c3 (v128.const i32x4 0 0 0 0))
           (local.set $d0 (v128.const i32x4 0 0 0 0)) (local.set $d1 (v128.const i32x4 0 0 0 0))
           (local.set $d2 (v128.const i32x4 0 0 0 0)) (local.set $d3 (v128.const i32x4 0 0 0 0))
+          (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))))
+          (local.set $ap2 (i32.add (local.get $ap) (local.get $sai)))
           (local.set $bp (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
           (local.set $p (i32.const 0))
           (block $pdone (loop $ploop
-            (br_if $pdone (i32.ge_u (local.get $p) (local.get $kb)))
-            (local.set $av (f32x4.splat (f32.load (i32.add (local.get $arow) (local.get $p)))))
-            (local.set $av2 (f32x4.splat (f32.load (i32.add (local.get $arow2) (local.get $p)))))
+            (br_if $pdone (i32.ge_u (local.get $p) (local.get $k)))
+            (local.set $av (f32x4.splat (f32.load (local.get $ap))))
+            (local.set $av2 (f32x4.splat (f32.load (local.get $ap2))))
             (local.set $b0 (v128.load (local.get $bp)))
             (local.set $b1 (v128.load offset=16 (local.get $bp)))
             (local.set $b2 (v128.load offset=32 (local.get $bp)))
@@ -50,10 +50,13 @@
             (local.set $d1 (f32x4.add (local.get $d1) (f32x4.mul (local.get $av2) (local.get $b1))))
             (local.set $d2 (f32x4.add (local.get $d2) (f32x4.mul (local.get $av2) (local.get $b2))))
             (local.set $d3 (f32x4.add (local.get $d3) (f32x4.mul (local.get $av2) (local.get $b3))))
+            (local.set $ap (i32.add (local.get $ap) (local.get $sap)))
+            (local.set $ap2 (i32.add (local.get $ap2) (local.get $sap)))
             (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
-            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $ploop)))
-          (local.set $cp (i32.add (local.get $crow) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb)))
+                                  (i32.shl (local.get $j) (i32.const 2))))
           (v128.store (local.get $cp) (local.get $c0))
           (v128.store offset=16 (local.get $cp) (local.get $c1))
           (v128.store offset=32 (local.get $cp) (local.get $c2))
@@ -63,57 +66,67 @@
           (v128.store offset=16 (local.get $cp) (local.get $d1))
           (v128.store offset=32 (local.get $cp) (local.get $d2))
           (v128.store offset=48 (local.get $cp) (local.get $d3))
-          (local.set $j (i32.add (local.get $j) (i32.const 16)))
-          (br $jloop)))
-        ;; columns left over in these two rows
-        (call $tail (local.get $arow) (local.get $b) (local.get $crow) (local.get $j) (local.get $k) (local.get $n))
-        (call $tail (local.get $arow2) (local.get $b) (i32.add (local.get $crow) (local.get $nb)) (local.get $j) (local.get $k) (local.get $n))
-        (local.set $i (i32.add (local.get $i) (i32.const 2)))
-        (br $iloop2)))
-      ;; an odd last row
-      (if (i32.lt_u (local.get $i) (local.get $m))
-        (then (call $tail
-          (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb)))
-          (local.get $b)
-          (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb)))
-          (i32.const 0) (local.get $k) (local.get $n))))
+          (local.set $i (i32.add (local.get $i) (i32.const 2)))
+          (br $iloop)))
+        ;; an odd last row of this strip
+        (if (i32.lt_u (local.get $i) (local.get $m))
+          (then (call $row
+            (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))) (local.get $b)
+            (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb)))
+            (local.get $j) (i32.add (local.get $j) (i32.const 16)) (local.get $k) (local.get $nb) (local.get $sap))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $jloop)))
+      ;; the columns after the last whole strip, row by row
+      (if (i32.lt_u (local.get $j) (local.get $n))
+        (then
+          (local.set $i (i32.const 0))
+          (block $rdone (loop $rloop
+            (br_if $rdone (i32.ge_u (local.get $i) (local.get $m)))
+            (call $row
+              (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))) (local.get $b)
+              (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb)))
+              (local.get $j) (local.get $n) (local.get $k) (local.get $nb) (local.get $sap))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rloop)))))
       (local.set $a (i32.add (local.get $a) (local.get $a_bs)))
       (local.set $b (i32.add (local.get $b) (local.get $b_bs)))
       (local.set $c (i32.add (local.get $c) (i32.mul (local.get $m) (local.get $nb))))
       (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
       (br $bloop)))
   )
-  ;; One row of C from column j0 on: four columns at a time, then one.
-  (func $tail (param $arow i32) (param $b i32) (param $crow i32) (param $j i32) (param $k i32) (param $n i32)
-    (local $p i32) (local $bp i32) (local $acc v128) (local $s f32) (local $nb i32) (local $kb i32)
-    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+  ;; Columns [j, jend) of one row of C: four at a time, then one. op(A)'s row starts at $arow, step $sap.
+  (func $row (param $arow i32) (param $b i32) (param $crow i32) (param $j i32) (param $jend i32) (param $k i32)
+        (param $nb i32) (param $sap i32)
+    (local $p i32) (local $ap i32) (local $bp i32) (local $acc v128) (local $s f32)
     (block $done4 (loop $l4
-      (br_if $done4 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+      (br_if $done4 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $jend)))
       (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $ap (local.get $arow))
       (local.set $bp (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
       (local.set $p (i32.const 0))
       (block $pd (loop $pl
-        (br_if $pd (i32.ge_u (local.get $p) (local.get $kb)))
+        (br_if $pd (i32.ge_u (local.get $p) (local.get $k)))
         (local.set $acc (f32x4.add (local.get $acc)
-          (f32x4.mul (f32x4.splat (f32.load (i32.add (local.get $arow) (local.get $p)))) (v128.load (local.get $bp)))))
+          (f32x4.mul (f32x4.splat (f32.load (local.get $ap))) (v128.load (local.get $bp)))))
+        (local.set $ap (i32.add (local.get $ap) (local.get $sap)))
         (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
-        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $pl)))
       (v128.store (i32.add (local.get $crow) (i32.shl (local.get $j) (i32.const 2))) (local.get $acc))
       (local.set $j (i32.add (local.get $j) (i32.const 4)))
       (br $l4)))
     (block $done1 (loop $l1
-      (br_if $done1 (i32.ge_u (local.get $j) (local.get $n)))
+      (br_if $done1 (i32.ge_u (local.get $j) (local.get $jend)))
       (local.set $s (f32.const 0))
+      (local.set $ap (local.get $arow))
       (local.set $bp (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
       (local.set $p (i32.const 0))
       (block $pd1 (loop $pl1
-        (br_if $pd1 (i32.ge_u (local.get $p) (local.get $kb)))
-        (local.set $s (f32.add (local.get $s)
-          (f32.mul (f32.load (i32.add (local.get $arow) (local.get $p))) (f32.load (local.get $bp)))))
+        (br_if $pd1 (i32.ge_u (local.get $p) (local.get $k)))
+        (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $ap)) (f32.load (local.get $bp)))))
+        (local.set $ap (i32.add (local.get $ap) (local.get $sap)))
         (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
-        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $pl1)))
       (f32.store (i32.add (local.get $crow) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))

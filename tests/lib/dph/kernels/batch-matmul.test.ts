@@ -5,9 +5,19 @@ import { fastBatchMatMulStats, fastBatchPlan } from '../../../../src/lib/dph/ker
 import { BATCH_MATMUL_WASM, BATCH_MATMUL_WASM_SHARED } from '../../../../src/lib/dph/kernels/batch-matmul-wasm';
 import { mulberry32 } from '../../../../src/lib/dph/random';
 
-/** op(A)·op(B) in float64 with numpy-style batch broadcasting of the leading axes (equal, or one side all 1). */
-function reference(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[]): Float64Array {
-	const [m, k] = aShape.slice(-2);
+/**
+ * op(A)·B in float64, op = transpose when asked, with numpy-style broadcasting of the leading axes (equal, or one
+ * side all 1).
+ */
+function reference(
+	a: Float32Array,
+	aShape: number[],
+	b: Float32Array,
+	bShape: number[],
+	transposeA = false,
+): Float64Array {
+	const [r, c] = aShape.slice(-2);
+	const [m, k] = transposeA ? [c, r] : [r, c];
 	const n = bShape.at(-1) as number;
 	const batchA = aShape.slice(0, -2).reduce((x, y) => x * y, 1);
 	const batchB = bShape.slice(0, -2).reduce((x, y) => x * y, 1);
@@ -16,10 +26,11 @@ function reference(a: Float32Array, aShape: number[], b: Float32Array, bShape: n
 	for (let t = 0; t < batch; t++) {
 		const ao = (batchA === 1 ? 0 : t) * m * k;
 		const bo = (batchB === 1 ? 0 : t) * k * n;
+		const at = (i: number, p: number) => a[ao + (transposeA ? p * m + i : i * k + p)];
 		for (let i = 0; i < m; i++)
 			for (let j = 0; j < n; j++) {
 				let s = 0;
-				for (let p = 0; p < k; p++) s += a[ao + i * k + p] * b[bo + p * n + j];
+				for (let p = 0; p < k; p++) s += at(i, p) * b[bo + p * n + j];
 				out[t * m * n + i * n + j] = s;
 			}
 	}
@@ -34,7 +45,7 @@ describe('the fast batched product on wasm', () => {
 		const tf = await getTf();
 		const rand = mulberry32(11);
 		const before = tf.memory().numTensors;
-		const cases: [number[], number[]][] = [
+		const cases: [number[], number[], boolean?][] = [
 			[
 				[2, 7, 5],
 				[2, 5, 19],
@@ -67,8 +78,14 @@ describe('the fast batched product on wasm', () => {
 				[128, 32, 32],
 				[128, 32, 32],
 			],
+			// A transposed (stored [k, m]), 2-D and batched: tfjs' loop too, and the gradient's xᵀ·dy.
+			[[5, 7], [5, 19], true],
+			[[128, 64], [128, 33], true],
+			[[3, 17, 9], [3, 17, 40], true],
+			[[2, 6, 3], [1, 6, 16], true],
+			[[40, 130], [40, 70], true],
 		];
-		for (const [aShape, bShape] of cases) {
+		for (const [aShape, bShape, tA = false] of cases) {
 			const av = random(
 				rand,
 				aShape.reduce((x, y) => x * y, 1),
@@ -78,23 +95,23 @@ describe('the fast batched product on wasm', () => {
 				bShape.reduce((x, y) => x * y, 1),
 			);
 			const calls = fastBatchMatMulStats.calls;
-			const c = tf.tidy(() => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape)));
+			const c = tf.tidy(() => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), tA));
 			// The fast kernel did it (tfjs' own loop would give the same numbers).
 			expect(fastBatchMatMulStats.calls, `${aShape} · ${bShape}`).toBe(calls + 1);
-			const want = reference(av, aShape, bv, bShape);
+			const want = reference(av, aShape, bv, bShape, tA);
 			const got = c.dataSync();
-			expect(c.shape).toEqual(fastBatchPlan(aShape, bShape, false, false)?.outShape ?? c.shape);
+			expect(c.shape).toEqual(fastBatchPlan(aShape, bShape, tA, false)?.outShape);
 			expect(got.length).toBe(want.length);
 			let err = 0;
 			for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
-			// float32 accumulation over k ≤ 37 terms of size ≤ 1.
-			expect(err, `${aShape} · ${bShape}`).toBeLessThan(1e-5);
+			// float32 accumulation over k ≤ 128 terms of size ≤ 1.
+			expect(err, `${aShape} · ${bShape}`).toBeLessThan(2e-5);
 			c.dispose();
 		}
 		expect(tf.memory().numTensors).toBe(before);
 	});
 
-	it('keeps tfjs kernels for what it does not take: transposed operands, 2-D products, int32', async () => {
+	it('keeps tfjs kernels for what it does not take: a transposed B, plain 2-D products, mismatched batches', async () => {
 		await initBackend({ prefer: 'wasm' });
 		const tf = await getTf();
 		const rand = mulberry32(5);
@@ -113,7 +130,8 @@ describe('the fast batched product on wasm', () => {
 				}
 		expect(fastBatchPlan([6, 4], [4, 5], false, false)).toBeNull();
 		expect(fastBatchPlan([1, 6, 4], [1, 4, 5], false, false)).toBeNull();
-		expect(fastBatchPlan([2, 6, 4], [2, 4, 5], true, false)).toBeNull();
+		expect(fastBatchPlan([2, 6, 4], [2, 4, 5], false, true)).toBeNull();
+		expect(fastBatchPlan([2, 4, 6], [2, 5, 5], true, false)).toBeNull();
 		expect(fastBatchPlan([2, 6, 4], [3, 4, 5], false, false)).toBeNull();
 		expect(fastBatchPlan([2, 3, 6, 4], [3, 2, 4, 5], false, false)).toBeNull();
 		expect(fastBatchPlan([2, 6, 4], [2, 5, 5], false, false)).toBeNull();
@@ -124,7 +142,21 @@ describe('the fast batched product on wasm', () => {
 			n: 5,
 			aStride: 96,
 			bStride: 0,
+			sai: 16,
+			sap: 4,
 			outShape: [2, 3, 6, 5],
+		});
+		// A transposed, 2-D: A is stored [k, m] = [4, 6].
+		expect(fastBatchPlan([4, 6], [4, 5], true, false)).toEqual({
+			batch: 1,
+			m: 6,
+			k: 4,
+			n: 5,
+			aStride: 0,
+			bStride: 0,
+			sai: 4,
+			sap: 24,
+			outShape: [6, 5],
 		});
 	});
 
