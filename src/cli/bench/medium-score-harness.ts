@@ -164,6 +164,8 @@ export async function benchMediumScoring(
 			...['--scored', shape.scoredPerRow, '--calls', calls, '--threads', 1].map(String),
 		],
 		TORCH_SCORE_SCRIPT,
+		// Debian's pthread OpenBLAS ignores torch.set_num_threads and multiplies on every core unless pinned.
+		{ OPENBLAS_NUM_THREADS: '1' },
 	);
 	out.torch = {
 		python,
