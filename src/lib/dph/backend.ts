@@ -168,14 +168,15 @@ async function tryBackend(
 		const paths = opts.wasmPaths ?? (detectEnvironment() === 'node' ? undefined : defaultWasmPaths());
 		if (paths && !wasmStarted) wasm.setWasmPaths(paths);
 		const threads = opts.threads ?? defaultWasmThreads();
+		// tfjs has no wasm threads in Node.
+		const threaded = detectEnvironment() !== 'node';
 		// Another thread count asked of a started wasm (the measurement times 1 thread against N): a new module.
-		const restart =
-			wasmStarted && opts.threads !== undefined && detectEnvironment() !== 'node' && (await wasmThreads()) !== threads;
+		const restart = wasmStarted && opts.threads !== undefined && threaded && (await wasmThreads()) !== threads;
 		if (restart) replaceWasmModule(tf);
 		const fresh = !wasmStarted || restart;
 		if (threads && fresh) wasm.setThreadsCount(threads);
 		wasmStarted = true;
-		if (threads && threads > 1 && fresh && detectEnvironment() !== 'node') restoreCores = presentCoresForTfjs(threads);
+		if (threads && threads > 1 && fresh && threaded) restoreCores = presentCoresForTfjs(threads);
 	}
 	try {
 		const ok = await tf.setBackend(name);
