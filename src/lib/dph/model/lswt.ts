@@ -162,21 +162,32 @@ export interface AttentionTables {
 	mask?: Tensor;
 }
 
-/**
- * Causal multi-head self-attention of block `b` (pre-norm input `h`), the reference's `att.*` parameters:
- * q, k, v projections split into heads, RoPE on q and k, scaled dot-product with the causal mask, heads merged and
- * projected back.
- */
-function attention(tf: TF, c: LSWTConfig, p: Params, b: string, h: Tensor, t: AttentionTables, kv?: KVSlot): Tensor {
+/** Block `b`'s bias for projection `n` (proj_q … proj_o): present only with enable_bias. */
+export const attentionBias = (c: LSWTConfig, p: Params, b: string, n: string): Tensor | undefined =>
+	c.enable_bias ? p[`${b}.att.${n}.bias`] : undefined;
+
+/** Projection `n` (proj_q, proj_k or proj_v) of block `b`'s pre-norm input h, in heads: [B, H, S, Dh]; RoPE on q, k. */
+export function attentionHeads(
+	tf: TF,
+	c: LSWTConfig,
+	p: Params,
+	b: string,
+	n: 'proj_q' | 'proj_k' | 'proj_v',
+	h: Tensor,
+	t: AttentionTables,
+): Tensor {
 	const [B, S, D] = h.shape as [number, number, number]; // h: [B, S, D]
 	const H = c.n_heads;
-	const Dh = D / H;
-	const bias = (n: string) => (c.enable_bias ? p[`${b}.att.${n}.bias`] : undefined);
-	const proj = (n: string) => tf.reshape(linear(tf, h, p[`${b}.att.${n}.weight`], bias(n)), [B, S, H, Dh]);
-	const heads = (x: Tensor) => tf.transpose(x, [0, 2, 1, 3]); // [B, S, H, Dh] → [B, H, S, Dh]
-	const q = heads(applyRope(tf, proj('proj_q'), t.cos, t.sin)); // [B, H, S, Dh]
-	let k = heads(applyRope(tf, proj('proj_k'), t.cos, t.sin)); // [B, H, S, Dh]
-	let v = heads(proj('proj_v')); // [B, H, S, Dh]
+	const x = tf.reshape(linear(tf, h, p[`${b}.att.${n}.weight`], attentionBias(c, p, b, n)), [B, S, H, D / H]);
+	return tf.transpose(n === 'proj_v' ? x : applyRope(tf, x, t.cos, t.sin), [0, 2, 1, 3]); // [B, H, S, Dh]
+}
+
+/**
+ * Scaled dot-product attention of q over k, v ([B, H, S, Dh]) with the causal mask, `kv`'s past keys and values
+ * prepended (and the result written to kv.next), heads merged: [B, S, D], before proj_o.
+ */
+export function attend(tf: TF, q: Tensor, k: Tensor, v: Tensor, t: AttentionTables, kv?: KVSlot): Tensor {
+	const [B, H, S, Dh] = q.shape as [number, number, number, number];
 	if (kv) {
 		if (kv.past) {
 			k = tf.concat([kv.past.k, k], 2); // [B, H, T, Dh]
@@ -187,8 +198,18 @@ function attention(tf: TF, c: LSWTConfig, p: Params, b: string, h: Tensor, t: At
 	}
 	const raw = tf.mul(mm(tf, q, k, false, true), 1 / Math.sqrt(Dh)); // [B, H, S, T]
 	const att = tf.softmax(t.mask ? tf.add(raw, t.mask) : raw); // [B, H, S, T], rows sum to 1 over keys ≤ query
-	const merged = tf.reshape(tf.transpose(mm(tf, att, v), [0, 2, 1, 3]), [B, S, D]); // [B, S, D]
-	return linear(tf, merged, p[`${b}.att.proj_o.weight`], bias('proj_o')); // [B, S, D]
+	return tf.reshape(tf.transpose(mm(tf, att, v), [0, 2, 1, 3]), [B, S, H * Dh]); // [B, S, D]
+}
+
+/**
+ * Causal multi-head self-attention of block `b` (pre-norm input `h`), the reference's `att.*` parameters:
+ * q, k, v projections split into heads, RoPE on q and k, scaled dot-product with the causal mask, heads merged and
+ * projected back.
+ */
+function attention(tf: TF, c: LSWTConfig, p: Params, b: string, h: Tensor, t: AttentionTables, kv?: KVSlot): Tensor {
+	const [q, k, v] = (['proj_q', 'proj_k', 'proj_v'] as const).map((n) => attentionHeads(tf, c, p, b, n, h, t));
+	const merged = attend(tf, q, k, v, t, kv); // [B, S, D]
+	return linear(tf, merged, p[`${b}.att.proj_o.weight`], attentionBias(c, p, b, 'proj_o')); // [B, S, D]
 }
 
 /** The feed-forward network of block `b`: fc1 to 2·d_ffn, SwiGLU down to d_ffn, fc2 back to d_model. */

@@ -1,8 +1,8 @@
 /**
  * The layer-streamed LSWT forward: the same blocks as lswt.ts, run block by block over every sequence of a pass,
- * with each block's weights taken from a WeightSource just before it runs and released right after. From a
- * HalfStore (checkpoint/load-streamed.ts) that means one block's float32 weights in the backend at a time, so the
- * paper's medium model scores inside wasm32's 4 GiB heap; from resident Params it is the plain forward.
+ * with each linear weight taken from a WeightSource just before every sequence goes through it and released right
+ * after. From a HalfStore (checkpoint/load-streamed.ts) that means one float32 matrix in the backend at a time, so
+ * the paper's medium model scores inside wasm32's 4 GiB heap; from resident Params it is the plain forward.
  *
  * Sequences that share a prompt share its computation: a group's common prefix runs once (batch 1), leaving each
  * block's keys and values (kv-cache.ts, RoPE at positions −i), and the group's suffixes attend to them. A rotary
@@ -13,7 +13,17 @@ import type { HalfStore } from '../checkpoint/load-streamed';
 import { mm } from '../tfops';
 import type { LSWTConfig } from './config';
 import { type KVSlot, transposedWeights } from './kv-cache';
-import { type AttentionTables, attentionTables, block, layerNorm, type Params, parameterShapes } from './lswt';
+import {
+	type AttentionTables,
+	attend,
+	attentionBias,
+	attentionHeads,
+	attentionTables,
+	layerNorm,
+	type Params,
+	parameterShapes,
+} from './lswt';
+import { linear, swigluHidden } from './lswt-ops';
 
 type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
@@ -163,10 +173,6 @@ export function streamedHidden(
 ): Tensor[] {
 	const states: GroupState[] = [];
 	const embedIn = source.take(tf, ['model.input_proj.weight', 'model.input_norm.weight', 'model.input_norm.bias']);
-	const blockNames = (i: number) =>
-		parameterShapes(c)
-			.map(([n]) => n)
-			.filter((n) => n.startsWith(`model.blocks.${i}.`));
 	const disposeStates = () => {
 		for (const s of states) {
 			tf.dispose([s.suffix, ...(s.prefix ? [s.prefix] : [])]);
@@ -202,36 +208,7 @@ export function streamedHidden(
 		embedIn.release();
 		for (let i = 0; i < c.n_layers; i++) {
 			stopped(opts.signal);
-			const w = source.take(tf, blockNames(i));
-			// block() only reads its weights; that they are tfjs Variables does not matter to it.
-			const p = w.params as unknown as Params;
-			try {
-				for (const s of states) {
-					if (s.prefix && s.prefixTables) {
-						const slot: KVSlot = { past: null };
-						const x = s.prefix;
-						s.prefix = tf.tidy(() => block(tf, c, p, i, x, s.prefixTables as AttentionTables, slot));
-						x.dispose();
-						const kv = slot.next as NonNullable<KVSlot['next']>;
-						const past = tf.tidy(() => ({ k: tf.tile(kv.k, [s.rows, 1, 1, 1]), v: tf.tile(kv.v, [s.rows, 1, 1, 1]) }));
-						tf.dispose([kv.k, kv.v]);
-						const suffixSlot: KVSlot = { past };
-						const y = s.suffix;
-						try {
-							s.suffix = tf.tidy(() => block(tf, c, p, i, y, s.suffixTables, suffixSlot));
-						} finally {
-							tf.dispose([past.k, past.v, ...(suffixSlot.next ? [suffixSlot.next.k, suffixSlot.next.v] : [])]);
-						}
-						y.dispose();
-					} else {
-						const y = s.suffix;
-						s.suffix = tf.tidy(() => block(tf, c, p, i, y, s.suffixTables));
-						y.dispose();
-					}
-				}
-			} finally {
-				w.release();
-			}
+			streamedBlock(tf, c, source, i, states);
 			opts.onBlock?.(i + 1, c.n_layers);
 		}
 		const out = source.take(tf, ['model.output_norm.weight', 'model.output_norm.bias']);
@@ -248,5 +225,122 @@ export function streamedHidden(
 		// A second release (after an error past the embedding) finds its tensors disposed already: a no-op.
 		embedIn.release();
 		disposeStates();
+	}
+}
+
+/** One sequence batch through a block: its input, tables and, for a group's suffix, the prefix it attends to. */
+interface Lane {
+	x: Tensor;
+	t: AttentionTables;
+	/** The suffix lane's prefix lane (same group): its keys and values come first. */
+	after?: Lane;
+	rows: number;
+}
+
+/**
+ * Block `i` of lswt.ts's `block` over every group's prefix and suffix in lockstep, one linear weight at a time:
+ * each of q, k, v, o, fc1, fc2 is made from the source, applied to every lane, and released before the next is
+ * made. A whole block's float32 weights (113 MB for the paper's medium model) and the packed copy XNNPACK keeps of
+ * each are never held at once, only the largest one (fc1: 50 MB, and its copy); and each weight is still made once
+ * per pass. The states' tensors are replaced by the block's outputs.
+ */
+function streamedBlock(tf: TF, c: LSWTConfig, source: WeightSource, i: number, states: GroupState[]): void {
+	const b = `model.blocks.${i}`;
+	const names = parameterShapes(c).filter(([n]) => n.startsWith(`${b}.`));
+	const small = source.take(
+		tf,
+		names.filter(([, shape]) => shape.length === 1).map(([n]) => n),
+	);
+	const lanes: Lane[] = [];
+	for (const s of states) {
+		const prefix: Lane | undefined =
+			s.prefix && s.prefixTables ? { x: s.prefix, t: s.prefixTables, rows: 1 } : undefined;
+		if (prefix) lanes.push(prefix);
+		lanes.push({ x: s.suffix, t: s.suffixTables, after: prefix, rows: s.rows });
+	}
+	// Everything made below, so an error (or Stop) part-way frees it; outputs are taken out of it at the end.
+	const made = new Set<Tensor>();
+	const keep = <T extends Tensor>(t: T): T => {
+		made.add(t);
+		return t;
+	};
+	const drop = (ts: Iterable<Tensor>) => {
+		for (const t of ts) {
+			made.delete(t);
+			t.dispose();
+		}
+	};
+	/** Runs `f` on every lane with weight `name` (and the block's norms and biases) in `p`, then releases it. */
+	const withWeight = <T>(name: string, f: (p: Params, lane: Lane, k: number) => T): T[] => {
+		const w = source.take(tf, [name]);
+		try {
+			const p = { ...small.params, ...w.params } as unknown as Params;
+			return lanes.map((lane, k) => f(p, lane, k));
+		} finally {
+			w.release();
+		}
+	};
+	try {
+		const p0 = small.params as unknown as Params;
+		const h = lanes.map((l) => keep(layerNorm(tf, l.x, p0[`${b}.att_norm.weight`], p0[`${b}.att_norm.bias`])));
+		const [q, k, v] = (['proj_q', 'proj_k', 'proj_v'] as const).map((n) =>
+			withWeight(`${b}.att.${n}.weight`, (p, l, j) => keep(tf.tidy(() => attentionHeads(tf, c, p, b, n, h[j], l.t)))),
+		);
+		drop(h);
+		// A prefix lane runs first and leaves its keys and values in `cache`; its suffix lane reads them tiled.
+		const cache = new Map<Lane, KVSlot>();
+		const merged = lanes.map((l, j) => {
+			const slot: KVSlot = { past: null };
+			const prior = l.after && cache.get(l.after)?.next;
+			if (prior)
+				slot.past = tf.tidy(() => ({ k: tf.tile(prior.k, [l.rows, 1, 1, 1]), v: tf.tile(prior.v, [l.rows, 1, 1, 1]) }));
+			try {
+				return keep(tf.tidy(() => attend(tf, q[j], k[j], v[j], l.t, slot)));
+			} finally {
+				if (slot.past) tf.dispose([slot.past.k, slot.past.v]);
+				if (slot.next) made.add(slot.next.k).add(slot.next.v);
+				cache.set(l, slot);
+			}
+		});
+		drop([...q, ...k, ...v]);
+		for (const slot of cache.values()) if (slot.next) drop([slot.next.k, slot.next.v]);
+		const y = withWeight(`${b}.att.proj_o.weight`, (p, l, j) =>
+			keep(
+				tf.tidy(() =>
+					tf.add(l.x, linear(tf, merged[j], p[`${b}.att.proj_o.weight`], attentionBias(c, p, b, 'proj_o'))),
+				),
+			),
+		);
+		drop(merged);
+		const hidden = withWeight(`${b}.ffn.fc1.weight`, (p, _l, j) =>
+			keep(
+				tf.tidy(() =>
+					swigluHidden(
+						tf,
+						layerNorm(tf, y[j], p[`${b}.ffn_norm.weight`], p[`${b}.ffn_norm.bias`]),
+						p[`${b}.ffn.fc1.weight`],
+						p[`${b}.ffn.fc1.bias`],
+					),
+				),
+			),
+		);
+		const out = withWeight(`${b}.ffn.fc2.weight`, (p, _l, j) =>
+			keep(tf.tidy(() => tf.add(y[j], linear(tf, hidden[j], p[`${b}.ffn.fc2.weight`], p[`${b}.ffn.fc2.bias`])))),
+		);
+		drop([...y, ...hidden]);
+		// Outputs replace the inputs, lane by lane (lanes were pushed prefix, then suffix, per state).
+		let j = 0;
+		for (const s of states) {
+			if (s.prefix && s.prefixTables) {
+				s.prefix.dispose();
+				s.prefix = out[j++];
+			}
+			s.suffix.dispose();
+			s.suffix = out[j++];
+		}
+		for (const t of out) made.delete(t);
+	} finally {
+		small.release();
+		drop([...made]);
 	}
 }

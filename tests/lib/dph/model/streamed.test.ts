@@ -12,7 +12,9 @@ import { CharTokenizer } from '../../../../src/lib/dph/data';
 import type { MultipleChoiceItem } from '../../../../src/lib/dph/data/types';
 import { type LSWTConfig, preset, toConfigJson } from '../../../../src/lib/dph/model/config';
 import { initParams } from '../../../../src/lib/dph/model/lswt';
+import { storeSource, type WeightSource } from '../../../../src/lib/dph/model/streamed';
 import { type ItemScore, scoreItems } from '../../../../src/lib/dph/score';
+import { streamedPass } from '../../../../src/lib/dph/score-streamed';
 import { dirFolder } from '../../../../src/node/checkpoint-folder';
 
 // vocab 9000 > the 8192-row output chunk, so the chunked log-sum-exp really combines two chunks.
@@ -112,6 +114,67 @@ for (const backend of ['cpu', 'wasm'] as const) {
 				expect(tf.memory().numTensors).toBe(before);
 			});
 		}
+
+		/** storeSource, recording how many of the blocks' 2-D weights are live at once and how often each is made. */
+		function countingSource(fail?: string): { source: WeightSource; maxLive: number; made: Map<string, number> } {
+			const base = storeSource(streamed.store);
+			const made = new Map<string, number>();
+			const state = { maxLive: 0, made, source: base };
+			let live = 0;
+			state.source = {
+				...base,
+				take(t, names) {
+					if (fail && names.includes(fail)) throw new Error(`test: ${fail} is unreadable`);
+					const linear = names.filter((n) => streamed.store.transposed(n) && n.startsWith('model.blocks.'));
+					for (const n of linear) made.set(n, (made.get(n) ?? 0) + 1);
+					live += linear.length;
+					state.maxLive = Math.max(state.maxLive, live);
+					const w = base.take(t, names);
+					return {
+						params: w.params,
+						release() {
+							live -= linear.length;
+							w.release();
+						},
+					};
+				},
+			};
+			return state;
+		}
+		const pass = items.flatMap((it) => it.candidates.map((c) => ({ messages: it.messages, candidates: [c] })));
+		const model = () => ({
+			config: streamed.config as LSWTConfig,
+			tokenizer: streamed.tokenizer,
+			source: countingSource().source,
+		});
+
+		it('holds one linear weight at a time, and makes each once per pass even with prompts shared', async () => {
+			const counted = countingSource();
+			const before = tf.memory().numTensors;
+			const r = await streamedPass(tf, { ...model(), source: counted.source }, pass, 2 ** 24, 'reward');
+			expect(tf.memory().numTensors).toBe(before);
+			expect(r.lp.length).toBeGreaterThan(0);
+			expect(counted.maxLive).toBe(1);
+			const blockLinears = [...counted.made.keys()].filter((n) => n.startsWith('model.blocks.'));
+			expect(blockLinears).toHaveLength(6 * config.n_layers);
+			for (const n of blockLinears) expect(counted.made.get(n)).toBe(1);
+		});
+
+		it('frees everything when a weight cannot be made part-way through a block, or Stop is pressed', async () => {
+			const before = tf.memory().numTensors;
+			const broken = countingSource('model.blocks.1.ffn.fc2.weight');
+			await expect(streamedPass(tf, { ...model(), source: broken.source }, pass, 2 ** 24, 'reward')).rejects.toThrow(
+				/fc2\.weight is unreadable/,
+			);
+			expect(tf.memory().numTensors).toBe(before);
+			const stop = new AbortController();
+			const stopped = streamedPass(tf, model(), pass, 2 ** 24, 'reward', {
+				signal: stop.signal,
+				onBlock: () => stop.abort(),
+			});
+			await expect(stopped).rejects.toThrow(/stopped/);
+			expect(tf.memory().numTensors).toBe(before);
+		});
 
 		it('is not vacuous: the scores differ between candidates and a different model disagrees', async () => {
 			const r = reference[0].rewards as number[];
