@@ -8,17 +8,11 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { BATCH_MATMUL_WASM, BATCH_MATMUL_WASM_SHARED } from './batch-matmul-wasm';
+import { heapMemory, type WasmBackendLike } from './wasm-heap';
 
 type TFModule = typeof TF;
 type KernelConfig = TF.KernelConfig;
 type TensorInfo = TF.TensorInfo;
-
-/** What the kernel uses of tfjs-backend-wasm's BackendWasm (its `wasm` is the Emscripten module). */
-interface WasmBackendLike {
-	wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-	dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-	makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
 
 type Bmm = (
 	a: number,
@@ -48,8 +42,8 @@ function instanceFor(backend: WasmBackendLike): Bmm | null {
 	const mod = backend.wasm;
 	if (instances.has(mod)) return instances.get(mod) ?? null;
 	let fn: Bmm | null = null;
-	const memory = mod.wasmMemory ?? mod.asm?.memory;
-	if (memory instanceof WebAssembly.Memory) {
+	const memory = heapMemory(backend);
+	if (memory) {
 		const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 		try {
 			// ~1 KB: small enough for synchronous compilation even on a page's main thread.

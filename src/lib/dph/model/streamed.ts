@@ -10,6 +10,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { HalfStore } from '../checkpoint/load-streamed';
+import { filledTensor } from '../kernels/wasm-heap';
 import { mm } from '../tfops';
 import type { LSWTConfig } from './config';
 import { type KVSlot, transposedWeights } from './kv-cache';
@@ -53,18 +54,11 @@ export function residentSource(p: Params): WeightSource {
 }
 
 /**
- * Weights converted from a HalfStore per call. On wasm, tensor creation copies into the heap, so one float32
- * scratch array serves every tensor; other backends may keep the array they are given, so each gets its own.
+ * Weights converted from a HalfStore per call, straight into the backend's memory on wasm (kernels/wasm-heap.ts).
  */
 export function storeSource(store: HalfStore): WeightSource {
-	let scratch = new Float32Array(0);
-	const values = (tf: TF, n: number) => {
-		if (tf.getBackend() !== 'wasm') return new Float32Array(n);
-		if (scratch.length < n) scratch = new Float32Array(n);
-		return scratch.subarray(0, n);
-	};
 	const make = (tf: TF, name: string, begin: number, end: number, shape: number[]) =>
-		tf.tensor(store.float32(name, values(tf, end - begin), begin, end), shape, 'float32');
+		filledTensor(tf, shape, (out) => store.float32(name, out, begin, end));
 	return {
 		take(tf, names) {
 			const made: Tensor[] = [];
