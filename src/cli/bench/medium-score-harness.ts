@@ -110,7 +110,7 @@ export async function benchMediumScoring(
 	const tf = await getTf();
 	highWater(true);
 	const baselineRss = process.memoryUsage().rss;
-	log(`medium scoring: loading ${dir} (kept F16, streamed per block)…\n`);
+	log(`medium scoring: loading ${dir} (kept F16, streamed one weight at a time)…\n`);
 	const ck = await loadStreamedCheckpoint(await dirFolder(dir));
 	out.parameters = ck.card.parameters;
 	out.fileBytes = ck.card.fileBytes;

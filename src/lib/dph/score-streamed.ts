@@ -29,6 +29,8 @@ export interface StreamedPassOptions {
 	sharePrefix?: boolean;
 	signal?: AbortSignal;
 	onBlock?: (done: number, total: number) => void;
+	/** The most float32 values of a weight multiplied at once (streamed-block.ts COLUMN_BLOCK_FLOATS). */
+	columnBlock?: number;
 }
 
 /** Most vocabulary rows of the output layer multiplied at once: 8192 × 768 float32 is 25 MB of heap. */
@@ -108,7 +110,7 @@ export async function streamedPass(
 		c,
 		source,
 		groups.map((g) => g.group),
-		{ pad: tok.special.pad, signal: opts.signal, onBlock: opts.onBlock },
+		{ pad: tok.special.pad, signal: opts.signal, onBlock: opts.onBlock, columnBlock: opts.columnBlock },
 	);
 	const all = tf.tidy(() => tf.concat(hiddens.map((h) => tf.reshape(h, [-1, c.d_model]))));
 	tf.dispose(hiddens);

@@ -63,6 +63,26 @@ export class HalfStore {
 		return halvesToF32(stored.data.subarray(begin, stop), stored.dtype, out);
 	}
 
+	/**
+	 * Columns [c0, c1) of a transposed linear weight as float32, [in, c1 − c0] row-major (the rows c0 … c1 − 1 of the
+	 * file's [out, in] weight, transposed): into `out` (length in · (c1 − c0)).
+	 */
+	float32Columns(name: string, c0: number, c1: number, out: Float32Array): Float32Array {
+		const t = this.get(name);
+		if (!t.transposed) throw new Error(`streamed weights: ${name} is not a linear weight`);
+		const [cols, rows] = t.shape; // stored [in, out]: `rows` rows of `cols` values
+		const w = c1 - c0;
+		if (c0 < 0 || c1 > cols || w <= 0 || out.length !== rows * w)
+			throw new Error(`streamed weights: columns ${c0}…${c1} of ${name} [${t.shape}] do not fit ${out.length} values`);
+		for (let r = 0; r < rows; r++) {
+			const src = t.stored.data.subarray(r * cols + c0, r * cols + c1);
+			const dst = out.subarray(r * w, (r + 1) * w);
+			if (t.stored.dtype === 'F32') dst.set(src);
+			else halvesToF32(src as Uint16Array, t.stored.dtype, dst);
+		}
+		return out;
+	}
+
 	add(name: string, shape: number[], stored: Stored, transposed: boolean): void {
 		this.tensors.set(name, { stored, shape, transposed });
 		this.bytes += stored.data.byteLength;

@@ -69,14 +69,6 @@ const layerNorms = new WeakMap<TF, LayerNormFn>();
  * or for fewer rows than d_model (decoding) a split of the small activation.
  */
 export function swigluFfn(tf: TF, h: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor {
-	return tf.tidy(() => linear(tf, swigluHidden(tf, h, w1, b1), w2, b2));
-}
-
-/**
- * The SwiGLU hidden layer, [..., F]: fc1 to [a, g] and a ⊙ silu(g), before fc2 (swigluFfn). Apart so the
- * layer-streamed forward (streamed.ts) can release fc1's weight before it makes fc2's.
- */
-export function swigluHidden(tf: TF, h: Tensor, w1: Tensor, b1: Tensor): Tensor {
 	return tf.tidy(() => {
 		const F = (w1.shape[0] as number) / 2;
 		const w1T = transposedWeights.get(w1);
@@ -96,11 +88,12 @@ export function swigluHidden(tf: TF, h: Tensor, w1: Tensor, b1: Tensor): Tensor 
 					});
 				[a, g] = [half(0), half(1)];
 			}
-			return tf.reshape(tf.mul(a, tf.mul(g, tf.sigmoid(g))), [...h.shape.slice(0, -1), F]);
+			const inner = tf.reshape(tf.mul(a, tf.mul(g, tf.sigmoid(g))), [...h.shape.slice(0, -1), F]);
+			return linear(tf, inner, w2, b2);
 		}
 		const a = linear(tf, h, tf.slice(w1, [0, 0], [F, -1]), tf.slice(b1, [0], [F]));
 		const g = linear(tf, h, tf.slice(w1, [F, 0], [F, -1]), tf.slice(b1, [F], [F]));
-		return tf.mul(a, tf.mul(g, tf.sigmoid(g)));
+		return linear(tf, tf.mul(a, tf.mul(g, tf.sigmoid(g))), w2, b2);
 	});
 }
 

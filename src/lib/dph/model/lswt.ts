@@ -166,19 +166,26 @@ export interface AttentionTables {
 export const attentionBias = (c: LSWTConfig, p: Params, b: string, n: string): Tensor | undefined =>
 	c.enable_bias ? p[`${b}.att.${n}.bias`] : undefined;
 
-/** Projection `n` (proj_q, proj_k or proj_v) of block `b`'s pre-norm input h, in heads: [B, H, S, Dh]; RoPE on q, k. */
+/** Projection `n` (proj_q, proj_k or proj_v) of block `b`'s pre-norm input h, in heads: [B, H, S, Dh]. */
 export function attentionHeads(
 	tf: TF,
 	c: LSWTConfig,
 	p: Params,
 	b: string,
-	n: 'proj_q' | 'proj_k' | 'proj_v',
+	n: AttentionInput,
 	h: Tensor,
 	t: AttentionTables,
 ): Tensor {
-	const [B, S, D] = h.shape as [number, number, number]; // h: [B, S, D]
+	return inHeads(tf, c, n, linear(tf, h, p[`${b}.att.${n}.weight`], attentionBias(c, p, b, n)), t);
+}
+
+export type AttentionInput = 'proj_q' | 'proj_k' | 'proj_v';
+
+/** A q, k or v projection [B, S, D] split into heads, [B, H, S, Dh], with RoPE on q and k. */
+export function inHeads(tf: TF, c: LSWTConfig, n: AttentionInput, projected: Tensor, t: AttentionTables): Tensor {
+	const [B, S, D] = projected.shape as [number, number, number];
 	const H = c.n_heads;
-	const x = tf.reshape(linear(tf, h, p[`${b}.att.${n}.weight`], attentionBias(c, p, b, n)), [B, S, H, D / H]);
+	const x = tf.reshape(projected, [B, S, H, D / H]);
 	return tf.transpose(n === 'proj_v' ? x : applyRope(tf, x, t.cos, t.sin), [0, 2, 1, 3]); // [B, H, S, Dh]
 }
 

@@ -13,18 +13,9 @@ import type { HalfStore } from '../checkpoint/load-streamed';
 import { filledTensor } from '../kernels/wasm-heap';
 import { mm } from '../tfops';
 import type { LSWTConfig } from './config';
-import { type KVSlot, transposedWeights } from './kv-cache';
-import {
-	type AttentionTables,
-	attend,
-	attentionBias,
-	attentionHeads,
-	attentionTables,
-	layerNorm,
-	type Params,
-	parameterShapes,
-} from './lswt';
-import { linear, swigluHidden } from './lswt-ops';
+import { transposedWeights } from './kv-cache';
+import { type AttentionTables, attentionTables, layerNorm, type Params } from './lswt';
+import { streamedBlock } from './streamed-block';
 
 type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
@@ -36,6 +27,13 @@ export interface WeightSource {
 	 * `transposedWeights`); `release` disposes whatever was made for the call.
 	 */
 	take(tf: TF, names: readonly string[]): { params: Record<string, Tensor>; release(): void };
+	/**
+	 * Rows [o0, o1) of linear weight `name` ([out, in] in the file), transposed: [in, o1 − o0], a new tensor the
+	 * caller disposes. The streamed block multiplies by big weights a slice of outputs at a time (streamed-block.ts).
+	 */
+	columns(tf: TF, name: string, o0: number, o1: number): Tensor;
+	/** The file's shape of `name` ([out, in] for a linear weight). */
+	shape(name: string): readonly number[];
 	/** Embedding rows of `ids`, [ids.length, d_vocab]. */
 	embedRows(tf: TF, ids: Int32Array): Tensor;
 	/** Embedding rows v0 … v1−1, [v1 − v0, d_vocab]: the tied output layer, a chunk of the vocabulary at a time. */
@@ -48,6 +46,12 @@ export const EMBEDDING = 'model.input_embedding.embedding.weight';
 export function residentSource(p: Params): WeightSource {
 	return {
 		take: (_tf, names) => ({ params: Object.fromEntries(names.map((n) => [n, p[n]])), release: () => {} }),
+		columns: (tf, name, o0, o1) =>
+			tf.tidy(() => {
+				const wT = transposedWeights.get(p[name]);
+				return wT ? tf.slice(wT, [0, o0], [-1, o1 - o0]) : tf.transpose(tf.slice(p[name], [o0, 0], [o1 - o0, -1]));
+			}),
+		shape: (name) => p[name].shape,
 		embedRows: (tf, ids) => tf.gather(p[EMBEDDING], tf.tensor1d(ids, 'int32')),
 		embedChunk: (tf, v0, v1) => tf.slice(p[EMBEDDING], [v0, 0], [v1 - v0, -1]),
 	};
@@ -60,6 +64,11 @@ export function storeSource(store: HalfStore): WeightSource {
 	const make = (tf: TF, name: string, begin: number, end: number, shape: number[]) =>
 		filledTensor(tf, shape, (out) => store.float32(name, out, begin, end));
 	return {
+		columns(tf, name, o0, o1) {
+			const inn = store.shape(name)[1];
+			return filledTensor(tf, [inn, o1 - o0], (out) => store.float32Columns(name, o0, o1, out));
+		},
+		shape: (name) => store.shape(name),
 		take(tf, names) {
 			const made: Tensor[] = [];
 			const params: Record<string, Tensor> = {};
@@ -131,9 +140,11 @@ export interface StreamedOptions {
 	signal?: AbortSignal;
 	/** Called after each block, (blocks done, blocks in all). */
 	onBlock?: (done: number, total: number) => void;
+	/** The most float32 values of a weight multiplied at once (default COLUMN_BLOCK_FLOATS, streamed-block.ts). */
+	columnBlock?: number;
 }
 
-interface GroupState {
+export interface GroupState {
 	rows: number;
 	/** [1, P, D], null without a prefix. */
 	prefix: Tensor | null;
@@ -202,7 +213,7 @@ export function streamedHidden(
 		embedIn.release();
 		for (let i = 0; i < c.n_layers; i++) {
 			stopped(opts.signal);
-			streamedBlock(tf, c, source, i, states);
+			streamedBlock(tf, c, source, i, states, opts.columnBlock);
 			opts.onBlock?.(i + 1, c.n_layers);
 		}
 		const out = source.take(tf, ['model.output_norm.weight', 'model.output_norm.bias']);
@@ -219,122 +230,5 @@ export function streamedHidden(
 		// A second release (after an error past the embedding) finds its tensors disposed already: a no-op.
 		embedIn.release();
 		disposeStates();
-	}
-}
-
-/** One sequence batch through a block: its input, tables and, for a group's suffix, the prefix it attends to. */
-interface Lane {
-	x: Tensor;
-	t: AttentionTables;
-	/** The suffix lane's prefix lane (same group): its keys and values come first. */
-	after?: Lane;
-	rows: number;
-}
-
-/**
- * Block `i` of lswt.ts's `block` over every group's prefix and suffix in lockstep, one linear weight at a time:
- * each of q, k, v, o, fc1, fc2 is made from the source, applied to every lane, and released before the next is
- * made. A whole block's float32 weights (113 MB for the paper's medium model) and the packed copy XNNPACK keeps of
- * each are never held at once, only the largest one (fc1: 50 MB, and its copy); and each weight is still made once
- * per pass. The states' tensors are replaced by the block's outputs.
- */
-function streamedBlock(tf: TF, c: LSWTConfig, source: WeightSource, i: number, states: GroupState[]): void {
-	const b = `model.blocks.${i}`;
-	const names = parameterShapes(c).filter(([n]) => n.startsWith(`${b}.`));
-	const small = source.take(
-		tf,
-		names.filter(([, shape]) => shape.length === 1).map(([n]) => n),
-	);
-	const lanes: Lane[] = [];
-	for (const s of states) {
-		const prefix: Lane | undefined =
-			s.prefix && s.prefixTables ? { x: s.prefix, t: s.prefixTables, rows: 1 } : undefined;
-		if (prefix) lanes.push(prefix);
-		lanes.push({ x: s.suffix, t: s.suffixTables, after: prefix, rows: s.rows });
-	}
-	// Everything made below, so an error (or Stop) part-way frees it; outputs are taken out of it at the end.
-	const made = new Set<Tensor>();
-	const keep = <T extends Tensor>(t: T): T => {
-		made.add(t);
-		return t;
-	};
-	const drop = (ts: Iterable<Tensor>) => {
-		for (const t of ts) {
-			made.delete(t);
-			t.dispose();
-		}
-	};
-	/** Runs `f` on every lane with weight `name` (and the block's norms and biases) in `p`, then releases it. */
-	const withWeight = <T>(name: string, f: (p: Params, lane: Lane, k: number) => T): T[] => {
-		const w = source.take(tf, [name]);
-		try {
-			const p = { ...small.params, ...w.params } as unknown as Params;
-			return lanes.map((lane, k) => f(p, lane, k));
-		} finally {
-			w.release();
-		}
-	};
-	try {
-		const p0 = small.params as unknown as Params;
-		const h = lanes.map((l) => keep(layerNorm(tf, l.x, p0[`${b}.att_norm.weight`], p0[`${b}.att_norm.bias`])));
-		const [q, k, v] = (['proj_q', 'proj_k', 'proj_v'] as const).map((n) =>
-			withWeight(`${b}.att.${n}.weight`, (p, l, j) => keep(tf.tidy(() => attentionHeads(tf, c, p, b, n, h[j], l.t)))),
-		);
-		drop(h);
-		// A prefix lane runs first and leaves its keys and values in `cache`; its suffix lane reads them tiled.
-		const cache = new Map<Lane, KVSlot>();
-		const merged = lanes.map((l, j) => {
-			const slot: KVSlot = { past: null };
-			const prior = l.after && cache.get(l.after)?.next;
-			if (prior)
-				slot.past = tf.tidy(() => ({ k: tf.tile(prior.k, [l.rows, 1, 1, 1]), v: tf.tile(prior.v, [l.rows, 1, 1, 1]) }));
-			try {
-				return keep(tf.tidy(() => attend(tf, q[j], k[j], v[j], l.t, slot)));
-			} finally {
-				if (slot.past) tf.dispose([slot.past.k, slot.past.v]);
-				if (slot.next) made.add(slot.next.k).add(slot.next.v);
-				cache.set(l, slot);
-			}
-		});
-		drop([...q, ...k, ...v]);
-		for (const slot of cache.values()) if (slot.next) drop([slot.next.k, slot.next.v]);
-		const y = withWeight(`${b}.att.proj_o.weight`, (p, l, j) =>
-			keep(
-				tf.tidy(() =>
-					tf.add(l.x, linear(tf, merged[j], p[`${b}.att.proj_o.weight`], attentionBias(c, p, b, 'proj_o'))),
-				),
-			),
-		);
-		drop(merged);
-		const hidden = withWeight(`${b}.ffn.fc1.weight`, (p, _l, j) =>
-			keep(
-				tf.tidy(() =>
-					swigluHidden(
-						tf,
-						layerNorm(tf, y[j], p[`${b}.ffn_norm.weight`], p[`${b}.ffn_norm.bias`]),
-						p[`${b}.ffn.fc1.weight`],
-						p[`${b}.ffn.fc1.bias`],
-					),
-				),
-			),
-		);
-		const out = withWeight(`${b}.ffn.fc2.weight`, (p, _l, j) =>
-			keep(tf.tidy(() => tf.add(y[j], linear(tf, hidden[j], p[`${b}.ffn.fc2.weight`], p[`${b}.ffn.fc2.bias`])))),
-		);
-		drop([...y, ...hidden]);
-		// Outputs replace the inputs, lane by lane (lanes were pushed prefix, then suffix, per state).
-		let j = 0;
-		for (const s of states) {
-			if (s.prefix && s.prefixTables) {
-				s.prefix.dispose();
-				s.prefix = out[j++];
-			}
-			s.suffix.dispose();
-			s.suffix = out[j++];
-		}
-		for (const t of out) made.delete(t);
-	} finally {
-		small.release();
-		drop([...made]);
 	}
 }

@@ -13,6 +13,7 @@ import type { MultipleChoiceItem } from '../../../../src/lib/dph/data/types';
 import { type LSWTConfig, preset, toConfigJson } from '../../../../src/lib/dph/model/config';
 import { initParams } from '../../../../src/lib/dph/model/lswt';
 import { storeSource, type WeightSource } from '../../../../src/lib/dph/model/streamed';
+import { COLUMN_BLOCK_FLOATS } from '../../../../src/lib/dph/model/streamed-block';
 import { type ItemScore, scoreItems } from '../../../../src/lib/dph/score';
 import { streamedPass } from '../../../../src/lib/dph/score-streamed';
 import { dirFolder } from '../../../../src/node/checkpoint-folder';
@@ -115,28 +116,34 @@ for (const backend of ['cpu', 'wasm'] as const) {
 			});
 		}
 
-		/** storeSource, recording how many of the blocks' 2-D weights are live at once and how often each is made. */
-		function countingSource(fail?: string): { source: WeightSource; maxLive: number; made: Map<string, number> } {
+		/**
+		 * storeSource, recording how many slices of the blocks' linear weights are live at once, and which output
+		 * columns of each weight were made (and how often).
+		 */
+		function countingSource(fail?: string): {
+			source: WeightSource;
+			maxLive: number;
+			made: Map<string, number[]>;
+		} {
 			const base = storeSource(streamed.store);
-			const made = new Map<string, number>();
+			const made = new Map<string, number[]>();
 			const state = { maxLive: 0, made, source: base };
 			let live = 0;
 			state.source = {
 				...base,
-				take(t, names) {
-					if (fail && names.includes(fail)) throw new Error(`test: ${fail} is unreadable`);
-					const linear = names.filter((n) => streamed.store.transposed(n) && n.startsWith('model.blocks.'));
-					for (const n of linear) made.set(n, (made.get(n) ?? 0) + 1);
-					live += linear.length;
-					state.maxLive = Math.max(state.maxLive, live);
-					const w = base.take(t, names);
-					return {
-						params: w.params,
-						release() {
-							live -= linear.length;
-							w.release();
-						},
+				columns(t, name, o0, o1) {
+					if (name === fail) throw new Error(`test: ${fail} is unreadable`);
+					const cols = made.get(name) ?? new Array(streamed.store.shape(name)[0]).fill(0);
+					for (let o = o0; o < o1; o++) cols[o]++;
+					made.set(name, cols);
+					const w = base.columns(t, name, o0, o1);
+					state.maxLive = Math.max(state.maxLive, ++live);
+					const dispose = w.dispose.bind(w);
+					w.dispose = () => {
+						live--;
+						dispose();
 					};
+					return w;
 				},
 			};
 			return state;
@@ -148,7 +155,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
 			source: countingSource().source,
 		});
 
-		it('holds one linear weight at a time, and makes each once per pass even with prompts shared', async () => {
+		it('holds one slice of one linear weight at a time, and makes each column once per pass even with prompts shared', async () => {
 			const counted = countingSource();
 			const before = tf.memory().numTensors;
 			const r = await streamedPass(tf, { ...model(), source: counted.source }, pass, 2 ** 24, 'reward');
@@ -157,7 +164,31 @@ for (const backend of ['cpu', 'wasm'] as const) {
 			expect(counted.maxLive).toBe(1);
 			const blockLinears = [...counted.made.keys()].filter((n) => n.startsWith('model.blocks.'));
 			expect(blockLinears).toHaveLength(6 * config.n_layers);
-			for (const n of blockLinears) expect(counted.made.get(n)).toBe(1);
+			for (const n of blockLinears) expect(new Set(counted.made.get(n))).toEqual(new Set([1]));
+		});
+
+		it('multiplies a weight over COLUMN_BLOCK_FLOATS in slices, with the same result as whole', async () => {
+			const whole = await streamedPass(tf, model(), pass, 2 ** 24, 'reward');
+			const counted = countingSource();
+			const slices: number[] = [];
+			const source: WeightSource = {
+				...counted.source,
+				columns(t, name, o0, o1) {
+					if (name.endsWith('fc1.weight')) slices.push(o1 - o0);
+					return counted.source.columns(t, name, o0, o1);
+				},
+			};
+			// fc1 in 3 slices (86, 86 and 84 columns), fc2 in 2, the attention weights whole.
+			const columnBlock = (2 * config.d_ffn * config.d_model) / 3;
+			expect(columnBlock).toBeLessThan(COLUMN_BLOCK_FLOATS);
+			const sliced = await streamedPass(tf, { ...model(), source }, pass, 2 ** 24, 'reward', { columnBlock });
+			expect(slices).toEqual(Array.from({ length: config.n_layers }, () => [86, 86, 84]).flat());
+			expect(sliced.lp.length).toBe(whole.lp.length);
+			for (let i = 0; i < sliced.lp.length; i++) expect(Math.abs(sliced.lp[i] - whole.lp[i])).toBeLessThanOrEqual(1e-5);
+			expect(sliced.rv?.length).toBe(whole.rv?.length);
+			sliced.rv?.forEach((x, i) => {
+				expect(Math.abs(x - (whole.rv as Float32Array)[i])).toBeLessThanOrEqual(1e-5);
+			});
 		});
 
 		it('frees everything when a weight cannot be made part-way through a block, or Stop is pressed', async () => {
