@@ -1,9 +1,10 @@
 /**
  * Load a checkpoint without uploading its weights: every tensor stays in JS memory in the file's own precision
  * (F16/BF16 as 16-bit words, F32 as float32), and the layer-streamed forward (model/streamed.ts) converts one
- * block at a time to float32 tensors, then disposes them. The paper's medium model is 1.14 GB in F16 but 2.28 GB
- * in float32, and tfjs-backend-wasm's matMul keeps a packed copy of each weight next to it: resident, it needs
- * more than wasm32's 4 GiB heap; streamed, the heap holds one linear weight at a time (fc1: 50 MB) and its packed copy (model/streamed.ts).
+ * weight (or one slice of its columns) at a time to a float32 tensor, then disposes it. The paper's medium model
+ * is 1.14 GB in F16 but 2.28 GB in float32, and tfjs-backend-wasm's matMul keeps a packed copy of each weight next
+ * to it: resident, it needs more than wasm32's 4 GiB heap; streamed, the heap holds one slice of at most 8 MB and
+ * its packed copy (model/streamed-block.ts).
  *
  * Linear weights ([out, in] in the file) are stored transposed ([in, out]), once, at load: the forward multiplies
  * by the transpose, and on wasm a transposed operand otherwise costs a copy of the weight per call (tfops.ts mm).

@@ -65,7 +65,7 @@ const layerNorms = new WeakMap<TF, LayerNormFn>();
  * SwiGLU feed-forward: fc1 to [a, g] (value first, as the reference), a ⊙ silu(g), fc2. The two halves come from
  * fc1's weight rows [0, F) and [F, 2F) — contiguous slices of a weight — rather than from a split of the [B, S, 2F]
  * activation, which on wasm was the largest single cost of a tiny-model step. With transposed weights registered
- * (kv-cache.ts: decoding, the streamed scorer, the frozen cDPO reference) the halves are column slices of fc1ᵀ,
+ * (kv-cache.ts: decoding, the frozen cDPO reference) the halves are column slices of fc1ᵀ,
  * or for fewer rows than d_model (decoding) a split of the small activation.
  */
 export function swigluFfn(tf: TF, h: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor {

@@ -167,7 +167,7 @@ export const attentionBias = (c: LSWTConfig, p: Params, b: string, n: string): T
 	c.enable_bias ? p[`${b}.att.${n}.bias`] : undefined;
 
 /** Projection `n` (proj_q, proj_k or proj_v) of block `b`'s pre-norm input h, in heads: [B, H, S, Dh]. */
-export function attentionHeads(
+function attentionHeads(
 	tf: TF,
 	c: LSWTConfig,
 	p: Params,

@@ -6,7 +6,7 @@
  * whole block's float32 weights (113 MB for the paper's medium model) and the packed copy XNNPACK keeps of each
  * are never held at once, and each weight is still made once per pass. A weight over COLUMN_BLOCK_FLOATS is made
  * and multiplied in slices of its output columns: XNNPACK on wasm runs fc1 ([1536, 8192]) at 16–19 GFLOP/s whole
- * and at 30–33 in slices of 1 024 columns (docs/BENCHMARKS.md), and a slice is all the heap holds of it.
+ * and at ≈ 32 in six slices of 1 366 columns (docs/BENCHMARKS.md), and a slice is all the heap holds of it.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { LSWTConfig } from './config';
@@ -18,7 +18,7 @@ import type { GroupState, WeightSource } from './streamed';
 type TF = typeof tfjs;
 type Tensor = tfjs.Tensor;
 
-/** The most float32 values of a weight multiplied at once (8 MB): fc1 in 7 slices, fc2 in 4, q … o in 2. */
+/** The most float32 values of a weight multiplied at once (8 MB): for the paper's medium model fc1 in 6 slices, fc2 in 3, q … o in 2. */
 export const COLUMN_BLOCK_FLOATS = 2 ** 21;
 
 /** One sequence batch through a block: its input, tables and, for a group's suffix, the prefix it attends to. */
