@@ -83,7 +83,7 @@ describe('dph bench', () => {
 
 		// The PyTorch side-by-side: measured where torch is installed, else null with the reason
 		// (tests/cli/bench/torch-harness.test.ts checks the two sides build the same model).
-		for (const k of ['workbench', 'torch_1_thread', 'torch_2_threads']) {
+		for (const k of ['workbench', 'workbench_first_epoch', 'torch_1_thread', 'torch_2_threads']) {
 			const v = j.train_step_ms[k];
 			if (v === null) expect(j.notes[`train_step_ms.${k}`], k).toMatch(/\S/);
 			else expect(Number.isFinite(v) && v > 0, k).toBe(true);

@@ -30,8 +30,9 @@ import { chatBatch, type DataReport, loadRunData, pairBatch, runBatch } from './
 import { TrainingDivergedError } from './diverged';
 import type { FreezeSplit } from './freeze';
 import { type HeadSetup, onlyHead, setupHeads } from './heads';
-import { type BatchTensors, frozenReference, referenceLogProbs } from './objective';
+import { type BatchTensors, frozenReference } from './objective';
 import { clipByGlobalNorm, globalNorm, LaProp, lrSchedule, paramGroups } from './optim';
+import { ReferenceSums } from './reference-sums';
 import { assignWeights, renameState, type TrainingState } from './resume';
 import { type SftMetrics, SftTally } from './sft';
 import { type StartPoint, startingWeights } from './start';
@@ -98,6 +99,8 @@ export class DPHTrainer {
 	readonly heads: HeadSetup;
 	/** Frozen-backbone vectors when only the heads train (cached-heads.ts); null: the backbone runs every step. */
 	readonly cache: LazyBackboneCache | null;
+	/** The frozen reference's sums per pair, computed once each (reference-sums.ts). */
+	readonly refSums = new ReferenceSums();
 
 	constructor(
 		private tf: TF,
@@ -186,7 +189,7 @@ export class DPHTrainer {
 		if (this.cache) return this.cache.micro(c, p, cfg.objective, this.heads.head, examples as PreferencePair[]);
 		const b = runBatch(this.tokenizer, examples, cfg, chatBatch(cfg, examples, training));
 		const t = this.tensors(b);
-		const refSum = this.ref && !b.chat ? referenceLogProbs(tf, c, this.ref, t) : null;
+		const refSum = this.ref && !b.chat ? await this.refSums.batch(tf, c, this.ref, examples, t) : null;
 		return fullMicroBatch(tf, c, p, t, refSum, cfg.objective, b.tokens, this.heads.head);
 	}
 
