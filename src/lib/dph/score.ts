@@ -201,7 +201,7 @@ async function forward(
 			const picked = tf.tidy(() => {
 				const h = tf.gather(tf.reshape(hidden, [b.rows * L, c.d_model]), tf.tensor1d(part, 'int32'));
 				const lg = family.logits(tf, c, p, h);
-				const logp = tf.sub(lg, tf.logSumExp(lg, -1, true));
+				const logp = tf.logSoftmax(lg);
 				const at = part.map((f, n) => n * V + b.targets[f]);
 				return tf.gather(tf.reshape(logp, [-1]), tf.tensor1d(at, 'int32'));
 			});

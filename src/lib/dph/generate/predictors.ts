@@ -146,7 +146,7 @@ async function pickedLogprobs(
 		const picked = tf.tidy(() => {
 			const h = tf.gather(tf.reshape(hidden, [-1, D]), tf.tensor1d(part, 'int32'));
 			const lg = familyOf(model.config).logits(tf, model.config, model.params, h);
-			const logp = tf.sub(lg, tf.logSumExp(lg, -1, true));
+			const logp = tf.logSoftmax(lg);
 			const flat = part.map((_, n) => n * V + target[s + n]);
 			return tf.gather(tf.reshape(logp, [-1]), tf.tensor1d(flat, 'int32'));
 		});

@@ -47,3 +47,17 @@ export function filledTensor(tf: TFModule, shape: number[], fill: (out: Float32A
 	fill(values);
 	return tf.tensor(values, shape, 'float32');
 }
+
+/**
+ * A float32 tensor's values read in place in the wasm heap (no copy), or null off wasm. The view is valid only
+ * until the next tfjs allocation: a heap that grows moves it.
+ */
+export function heapView(tf: TFModule, t: TF.Tensor): Float32Array | null {
+	if (tf.getBackend() !== 'wasm' || t.dtype !== 'float32') return null;
+	const backend = tf.backend() as unknown as WasmBackendLike;
+	const memory = heapMemory(backend);
+	if (!memory) return null;
+	if (t.size === 0) return new Float32Array(0);
+	const offset = backend.dataIdMap.get(t.dataId)?.memoryOffset;
+	return offset === undefined ? null : new Float32Array(memory.buffer, offset, t.size);
+}

@@ -20,6 +20,7 @@
  * tfjs is passed in (never imported as a value) so this module loads without tfjs, like the rest of src/lib/dph.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { type LaPropCoefficients, lapropOnHeap } from '../kernels/laprop-heap';
 import { tickLaProp } from './laprop-rule';
 
 type TFModule = typeof TF;
@@ -46,6 +47,11 @@ export interface LaPropOptions {
 	beta2?: number;
 	/** Default 1e-8. */
 	eps?: number;
+	/**
+	 * On wasm, run each parameter's update as one pass over the heap (kernels/laprop-heap.ts, the same bits) instead
+	 * of ~14 tfjs ops; default true. False is for the tests that compare the two.
+	 */
+	fused?: boolean;
 }
 
 /** One parameter's state as plain data, named by `Variable.name`. */
@@ -101,6 +107,7 @@ export class LaProp {
 	readonly eps: number;
 	readonly groups: readonly LaPropGroupInfo[];
 	private readonly tf: TFModule;
+	private readonly fused: boolean;
 	private readonly byVariable = new Map<TF.Variable, ParamEntry>();
 	private readonly byName = new Map<string, ParamEntry>();
 	private disposed = false;
@@ -110,6 +117,7 @@ export class LaProp {
 		this.beta1 = opts.beta1 ?? 0.9;
 		this.beta2 = opts.beta2 ?? 0.95;
 		this.eps = opts.eps ?? 1e-8;
+		this.fused = opts.fused ?? true;
 		if (!(this.beta1 >= 0 && this.beta1 < 1))
 			throw new RangeError(`LaProp: beta1 must be in [0, 1), got ${this.beta1}`);
 		if (!(this.beta2 >= 0 && this.beta2 < 1))
@@ -148,31 +156,37 @@ export class LaProp {
 	 * One LaProp step with learning rate `lr` for every parameter that has a gradient; parameters without one are
 	 * skipped and their state does not advance. Gradients are not checked for finiteness (the caller skips the
 	 * step on a non-finite norm, as the reference's GradScaler does); a bad argument throws before anything changes.
+	 * Each gradient is first multiplied by `gradScale`: clip_grad_norm_'s factor (clip.ts clipScale), applied here
+	 * rather than as a scaled copy of every gradient.
 	 */
-	applyGradients(grads: GradMap, lr: number): void {
+	applyGradients(grads: GradMap, lr: number, gradScale = 1): void {
 		this.assertLive();
 		if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`LaProp: lr must be finite and ≥ 0, got ${lr}`);
+		if (!(Number.isFinite(gradScale) && gradScale > 0))
+			throw new RangeError(`LaProp: gradScale must be finite and > 0, got ${gradScale}`);
 		const work = this.resolve(grads);
 		const tf = this.tf;
 		const { beta1, beta2, eps } = this;
 		for (const [entry, grad] of work) {
 			const st = entry.state ?? this.initState(entry);
 			const { bc1, sqrtBc2 } = tickLaProp(st, lr, beta1, beta2);
-			const stepSize = 1 / bc1;
 			const wd = entry.weightDecay;
+			const c: LaPropCoefficients = {
+				beta1,
+				beta2,
+				eps,
+				gradScale,
+				sqrtBc2,
+				lrMix: (1 - beta1) * lr,
+				stepSize: 1 / bc1,
+				wdLr: wd !== 0 ? wd * lr : null,
+			};
 			tf.tidy(() => {
 				const g = grad.dtype === 'float32' ? grad : tf.cast(grad, 'float32');
 				const p = entry.variable;
-				const v = tf.add(tf.mul(st.expAvgSq, beta2), tf.mul(tf.square(g), 1 - beta2));
-				const denom = tf.add(tf.sqrt(v), eps);
-				const u = tf.mul(tf.div(g, denom), sqrtBc2);
-				const m = tf.add(tf.mul(st.expAvg, beta1), tf.mul(u, (1 - beta1) * lr));
-				let next: TF.Tensor = p;
-				if (wd !== 0) {
-					const pull = st.originalParam ? tf.sub(p, st.originalParam) : p;
-					next = tf.sub(next, tf.mul(pull, wd * lr));
-				}
-				next = tf.sub(next, tf.mul(m, stepSize));
+				const [next, m, v] =
+					(this.fused && lapropOnHeap(tf, g, p, st.expAvg, st.expAvgSq, st.originalParam, c)) ||
+					lapropOps(tf, g, p, st.expAvg, st.expAvgSq, st.originalParam, c);
 				st.expAvgSq.assign(v);
 				st.expAvg.assign(m);
 				p.assign(next);
@@ -316,6 +330,26 @@ export class LaProp {
 	private assertLive(): void {
 		if (this.disposed) throw new Error('LaProp: used after dispose()');
 	}
+}
+
+/** The update as tfjs ops, on any backend: [p′, m′, v′] (lapropOnHeap is the same on the wasm heap). */
+function lapropOps(
+	tf: TFModule,
+	grad: TF.Tensor,
+	p: TF.Tensor,
+	expAvg: TF.Tensor,
+	expAvgSq: TF.Tensor,
+	theta0: TF.Tensor | null,
+	c: LaPropCoefficients,
+): [TF.Tensor, TF.Tensor, TF.Tensor] {
+	const g = c.gradScale !== 1 ? tf.mul(grad, c.gradScale) : grad;
+	const v = tf.add(tf.mul(expAvgSq, c.beta2), tf.mul(tf.square(g), 1 - c.beta2));
+	const denom = tf.add(tf.sqrt(v), c.eps);
+	const u = tf.mul(tf.div(g, denom), c.sqrtBc2);
+	const m = tf.add(tf.mul(expAvg, c.beta1), tf.mul(u, c.lrMix));
+	let next: TF.Tensor = p;
+	if (c.wdLr !== null) next = tf.sub(next, tf.mul(theta0 ? tf.sub(p, theta0) : p, c.wdLr));
+	return [tf.sub(next, tf.mul(m, c.stepSize)), m, v];
 }
 
 function paramState(

@@ -55,7 +55,7 @@ export function batchTensorList(b: BatchTensors): Tensor[] {
 export function sequenceLogProbs(tf: TF, lg: Tensor, targets: Tensor, mask: Tensor): { sum: Tensor; mean: Tensor } {
 	return tf.tidy(() => {
 		const V = lg.shape[lg.shape.length - 1];
-		const logp = tf.sub(lg, tf.logSumExp(lg, -1, true));
+		const logp = tf.logSoftmax(lg);
 		const picked = tf.sum(tf.mul(logp, tf.cast(tf.oneHot(tf.cast(targets, 'int32'), V), 'float32')), -1);
 		const sum = tf.sum(tf.mul(picked, mask), -1);
 		const mean = tf.div(sum, tf.maximum(tf.sum(mask, -1), 1));

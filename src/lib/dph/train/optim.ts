@@ -3,7 +3,14 @@
  * LaProp (laprop.ts, its scalar rule in laprop-rule.ts), the learning-rate schedule (schedule.ts), global-norm
  * clipping (clip.ts) and the parameter groups (param-groups.ts). This module is their one entry point.
  */
-export { type ClipResult, clipByGlobalNorm, clipByGlobalNormSync, clipScale, globalNorm } from './clip';
+export {
+	type ClipResult,
+	clipByGlobalNorm,
+	clipByGlobalNormSync,
+	clipScale,
+	globalNorm,
+	globalNormValue,
+} from './clip';
 export {
 	type GradMap,
 	LaProp,

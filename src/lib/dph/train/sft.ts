@@ -25,7 +25,7 @@ export interface MaskedCE {
 export function maskedNextTokenCE(tf: TF, lg: Tensor, targets: Tensor, mask: Tensor): MaskedCE {
 	return tf.tidy(() => {
 		const V = lg.shape[lg.shape.length - 1];
-		const logp = tf.sub(lg, tf.logSumExp(lg, -1, true));
+		const logp = tf.logSoftmax(lg);
 		const picked = tf.sum(tf.mul(logp, tf.cast(tf.oneHot(tf.cast(targets, 'int32'), V), 'float32')), -1);
 		const m = tf.cast(mask, 'float32');
 		return { sum: tf.neg(tf.sum(tf.mul(picked, m))) as tfjs.Scalar, count: tf.sum(m) as tfjs.Scalar };

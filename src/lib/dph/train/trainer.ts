@@ -31,7 +31,7 @@ import { TrainingDivergedError } from './diverged';
 import type { FreezeSplit } from './freeze';
 import { type HeadSetup, onlyHead, setupHeads } from './heads';
 import { type BatchTensors, frozenReference } from './objective';
-import { clipByGlobalNorm, globalNorm, LaProp, lrSchedule, paramGroups } from './optim';
+import { clipScale, globalNormValue, LaProp, lrSchedule, paramGroups } from './optim';
 import { ReferenceSums } from './reference-sums';
 import { assignWeights, renameState, type TrainingState } from './resume';
 import { type SftMetrics, SftTally } from './sft';
@@ -236,23 +236,24 @@ export class DPHTrainer {
 			tf.dispose(Object.values(summed ?? {}));
 			return this.nonFinite(metrics, 'the loss', Number.NaN, tokens, t0);
 		}
-		const clipped = await clipByGlobalNorm(tf, summed ?? {}, this.cfg.optim.maxGradNorm);
-		tf.dispose(Object.values(summed ?? {}));
-		if (!clipped.finite) {
-			tf.dispose(Object.values(clipped.grads));
-			return this.nonFinite(metrics, 'the gradient norm', clipped.norm, tokens, t0);
+		const grads = summed ?? {};
+		const gradNorm = await globalNormValue(tf, grads);
+		if (!Number.isFinite(gradNorm)) {
+			tf.dispose(Object.values(grads));
+			return this.nonFinite(metrics, 'the gradient norm', gradNorm, tokens, t0);
 		}
 		// The weights of the previous step just gave a finite loss and gradients: now they may be kept.
 		const prev = this.stepCount;
 		if ((prev === 0 || prev === this.resumedAt || prev % this.cfg.evalEvery === 0) && this.lastGood?.step !== prev)
 			await this.snapshot(prev);
-		this.optimizer.applyGradients(clipped.grads, lr);
-		tf.dispose(Object.values(clipped.grads));
+		// clip_grad_norm_'s factor, applied by the optimizer as it reads each gradient.
+		this.optimizer.applyGradients(grads, lr, clipScale(gradNorm, this.cfg.optim.maxGradNorm));
+		tf.dispose(Object.values(grads));
 		this.stepCount = step;
 		this.weightsStep = step;
 		if (!(await this.weightsFinite())) throw this.diverged(step, 'the weight norm after the update');
 		const ms = performance.now() - t0;
-		return { ...metrics, gradNorm: clipped.norm, tokensPerSecond: (tokens * 1000) / ms, ms };
+		return { ...metrics, gradNorm, tokensPerSecond: (tokens * 1000) / ms, ms };
 	}
 
 	/** A step with a non-finite loss or gradient norm: stop (roll back and throw) or skip it, by onNonFinite. */
@@ -308,11 +309,7 @@ export class DPHTrainer {
 	 * gradient norm.
 	 */
 	private async weightsFinite(): Promise<boolean> {
-		// globalNorm, not addN over the variables: tfjs-webgpu's addN binds a storage buffer per input, over the limit.
-		const norm = globalNorm(this.tf, new Map(this.trainVars.map((v) => [v, v])));
-		const [v] = await norm.data();
-		norm.dispose();
-		return Number.isFinite(v);
+		return Number.isFinite(await globalNormValue(this.tf, new Map(this.trainVars.map((v) => [v, v]))));
 	}
 
 	private async snapshot(step: number) {

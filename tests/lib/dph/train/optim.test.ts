@@ -16,6 +16,7 @@ describe('train/optim: the one entry point of the optimizer pieces', () => {
 				'clipByGlobalNormSync',
 				'clipScale',
 				'globalNorm',
+				'globalNormValue',
 				'lrSchedule',
 				'paramGroups',
 			].sort(),
