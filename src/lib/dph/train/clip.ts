@@ -25,6 +25,8 @@ export function globalNorm(tf: TFModule, grads: GradMap): TF.Scalar {
 	});
 }
 
+const F32_MAX = 3.4028234663852886e38;
+
 /**
  * globalNorm's value as a number. On wasm it is read in place in the heap, summed in float64 (one loop per tensor
  * instead of three kernels, a stack and a read back); elsewhere the tensors' norm, read without blocking.
@@ -35,7 +37,9 @@ export async function globalNormValue(tf: TFModule, grads: GradMap): Promise<num
 	if (views.every((v) => v !== null)) {
 		let sum = 0;
 		for (const v of views as Float32Array[]) for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
-		return Math.sqrt(sum);
+		// A sum of squares past float32's range is +∞ in float32, as in the tensor norm and torch's: weights or
+		// gradients that large count as not finite (the divergence checks rely on it).
+		return sum > F32_MAX ? Number.POSITIVE_INFINITY : Math.sqrt(sum);
 	}
 	const n = globalNorm(tf, grads);
 	const value = (await n.data())[0];
